@@ -1,0 +1,231 @@
+"""The classifier the worker serves: a sequence-classification checkpoint plus its threshold.
+
+`encode` is the CPU half (tokenize, truncate, detect language) and `score` the accelerator
+half (sorted, length-bucketed forward passes), so a worker can tokenize the next batch while
+the current one runs. `predict` is both in one call.
+"""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedTokenizerBase
+from transformers.utils import logging as hf_logging
+
+from model.checkpoint import CheckpointMeta, check_folder, model_version, read_meta
+from model.errors import CheckpointError
+from model.language import detect_languages
+from model.settings import ModelSettings
+from reviewbot.messages import Label, Language, Prediction
+
+log = logging.getLogger(__name__)
+
+#: Tensor cores want sequence lengths in multiples of 8; bucketing to them also means
+#: few distinct shapes, so few kernel variants to warm up.
+PAD_MULTIPLE = 8
+#: p(positive) is rounded to this many decimals before it is compared with the threshold and
+#: reported. Padding and batch size change kernels and so the last float bits (~1e-7 in fp32);
+#: deciding on the rounded value keeps a review's label the same alone or in any batch.
+DECISION_DECIMALS = 4
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Texts tokenized on the CPU, in the order given."""
+
+    ids: list[list[int]]
+    n_tokens: list[int]
+    truncated: list[bool]
+    languages: list[Language]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def padded_length(n_tokens: int) -> int:
+    return -(-n_tokens // PAD_MULTIPLE) * PAD_MULTIPLE
+
+
+def plan_batches(lengths: Sequence[int], max_tokens: int, max_requests: int) -> list[list[int]]:
+    """Group indices into forward passes: sorted by length, each pass within the token budget.
+
+    The budget counts padded tokens (rows x padded length of the longest row), which is what
+    the accelerator actually computes.
+    """
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for index in order:
+        width = padded_length(lengths[index])
+        if current and (len(current) >= max_requests or (len(current) + 1) * width > max_tokens):
+            batches.append(current)
+            current = []
+        current.append(index)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+class Classifier:
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        tokenizer: PreTrainedTokenizerBase,
+        meta: CheckpointMeta,
+        path: Path,
+        settings: ModelSettings,
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.meta = meta
+        self.path = path
+        self.settings = settings
+        self.threshold = meta.threshold
+        self.version = model_version(path, meta)
+        self.device = next(model.parameters()).device
+        self.positive_index = _positive_index(model.config)
+        self.suffix_len = _special_suffix_length(tokenizer)
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+
+    # -- CPU half -------------------------------------------------------------------------
+    def encode(self, texts: Sequence[str]) -> Encoded:
+        texts = list(texts)
+        full = self.tokenizer(texts, verbose=False)["input_ids"]
+        limit = self.settings.max_length
+        return Encoded(
+            ids=[row if len(row) <= limit else self._truncate(row) for row in full],
+            n_tokens=[len(row) for row in full],
+            truncated=[len(row) > limit for row in full],
+            languages=detect_languages(texts),
+        )
+
+    def _truncate(self, row: list[int]) -> list[int]:
+        """Cut the content, keep the special tokens around it (<s> ... </s> for XLM-R)."""
+        keep = self.settings.max_length - self.suffix_len
+        return row[:keep] + (row[-self.suffix_len :] if self.suffix_len else [])
+
+    # -- accelerator half -----------------------------------------------------------------
+    @torch.inference_mode()
+    def probabilities(self, ids: Sequence[Sequence[int]]) -> np.ndarray:
+        """P(positive) for each token sequence, computed in sorted, length-bucketed batches."""
+        result = np.empty(len(ids), dtype=np.float64)
+        plan = plan_batches(
+            [len(row) for row in ids],
+            self.settings.max_batch_tokens,
+            self.settings.max_batch_requests,
+        )
+        for batch in plan:
+            input_ids, mask = self._pad([ids[i] for i in batch])
+            logits = self.model(input_ids=input_ids, attention_mask=mask).logits.float()
+            result[batch] = torch.softmax(logits, dim=-1)[:, self.positive_index].cpu().numpy()
+        return result
+
+    def score(self, encoded: Encoded) -> list[Prediction]:
+        p_positive = self.probabilities(encoded.ids)
+        return [
+            self.decide(float(p), language, n_tokens, truncated)
+            for p, language, n_tokens, truncated in zip(
+                p_positive, encoded.languages, encoded.n_tokens, encoded.truncated, strict=True
+            )
+        ]
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        return self.score(self.encode(texts))
+
+    def decide(self, p: float, language: Language, n_tokens: int, truncated: bool) -> Prediction:
+        p = round(p, DECISION_DECIMALS)
+        return Prediction(
+            label=Label.POSITIVE if p >= self.threshold else Label.NEGATIVE,
+            p_positive=p,
+            threshold=self.threshold,
+            language=language,
+            n_tokens=n_tokens,
+            truncated=truncated,
+            model_version=self.version,
+        )
+
+    def warmup(self) -> None:
+        """Run every padded length once so the first real batches pay no compilation or
+        allocator start-up cost."""
+        widths = range(PAD_MULTIPLE, self.settings.max_length + 1, PAD_MULTIPLE)
+        for width in widths:
+            rows = max(1, min(self.settings.max_batch_requests, self.settings.max_batch_tokens // width))
+            self.probabilities([[self.pad_id + 1] * width] * rows)
+
+    def _pad(self, rows: list[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        width = padded_length(max(len(row) for row in rows))
+        input_ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for r, row in enumerate(rows):
+            input_ids[r, : len(row)] = row
+            mask[r, : len(row)] = 1
+        return self._to_device(input_ids), self._to_device(mask)
+
+    def _to_device(self, array: np.ndarray) -> torch.Tensor:
+        tensor = torch.from_numpy(array)
+        if self.device.type == "cuda":
+            return tensor.pin_memory().to(self.device, non_blocking=True)
+        return tensor
+
+
+def _special_suffix_length(tokenizer: PreTrainedTokenizerBase) -> int:
+    """How many special tokens the tokenizer appends after a text's content."""
+    bare = tokenizer("a", add_special_tokens=False)["input_ids"]
+    full = tokenizer("a")["input_ids"]
+    for start in range(len(full) - len(bare) + 1):
+        if full[start : start + len(bare)] == bare:
+            return len(full) - start - len(bare)
+    return 0
+
+
+def _positive_index(config) -> int:
+    for label, index in (config.label2id or {}).items():
+        if str(label).lower() == "positive":
+            return int(index)
+    return 1
+
+
+def load(checkpoint_dir: str | Path, settings: ModelSettings | None = None) -> Classifier:
+    """Load a checkpoint folder for inference: bf16 + SDPA on CUDA, fp32 on CPU."""
+    settings = settings or ModelSettings()
+    path = Path(checkpoint_dir).expanduser().resolve()
+    check_folder(path)
+    meta = read_meta(path)
+    device = resolve_device(settings.device)
+    if device.type == "cpu" and settings.cpu_threads:
+        torch.set_num_threads(settings.cpu_threads)
+    dtype = torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
+    hf_logging.disable_progress_bar()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            path, dtype=dtype, attn_implementation="sdpa"
+        )
+    except (OSError, ValueError, KeyError) as exc:
+        raise CheckpointError(f"checkpoint folder {path} could not be loaded: {exc}") from exc
+    if model.config.num_labels != 2:
+        raise CheckpointError(
+            f"checkpoint folder {path}: the model has {model.config.num_labels} labels, not 2"
+        )
+    embeddings = model.get_input_embeddings().num_embeddings
+    if len(tokenizer) > embeddings:
+        raise CheckpointError(
+            f"checkpoint folder {path}: tokenizer/model mismatch: the tokenizer has "
+            f"{len(tokenizer)} tokens but the model embeds only {embeddings}"
+        )
+    model.to(device).eval()
+    classifier = Classifier(model, tokenizer, meta, path, settings)
+    log.info(
+        "loaded %s on %s (%s), threshold %.3f", classifier.version, device, dtype, meta.threshold
+    )
+    return classifier
+

@@ -1,0 +1,7 @@
+"""`reviewbot` subcommands of the storage room."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this room's commands to the root `reviewbot` app."""

@@ -210,7 +210,7 @@ def load(checkpoint_dir: str | Path, settings: ModelSettings | None = None) -> C
         model = AutoModelForSequenceClassification.from_pretrained(
             path, dtype=dtype, attn_implementation="sdpa"
         )
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise CheckpointError(f"checkpoint folder {path} could not be loaded: {exc}") from exc
     if model.config.num_labels != 2:
         raise CheckpointError(

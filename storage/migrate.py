@@ -1,0 +1,57 @@
+"""Schema migrations, run programmatically with Alembic (`reviewbot db upgrade`)."""
+
+import contextlib
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from filelock import FileLock
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    with _migration_lock(engine), engine.begin() as connection:
+        config = _config()
+        # Handing over the connection (not the URL) keeps URLs with '%' away from configparser
+        # and lets tests migrate a schema of their own.
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    with _migration_lock(engine), engine.begin() as connection:
+        config = _config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def _migration_lock(engine: Engine) -> AbstractContextManager:
+    """Serialize migrations of one SQLite file across processes (several workers start at once).
+
+    Postgres needs no file lock: each migration runs in a transaction that takes its own locks.
+    """
+    url = make_url(engine.url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return contextlib.nullcontext()
+    return FileLock(f"{url.database}.migrate.lock")

@@ -1,0 +1,259 @@
+"""The Store: what the worker, the bots and the admin commands read and write."""
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from functools import wraps
+
+from sqlalchemy import Engine, and_, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from reviewbot.messages import Label, Prediction, Review, Source, Verdict
+from storage.engine import dialect_of, unavailable_as_store_error
+from storage.schema import FeedbackRow, ModelVersion, PredictionRow, ReviewRow
+
+log = logging.getLogger(__name__)
+
+#: Ids per IN (...) list; SQLite caps bound parameters per statement.
+ID_CHUNK = 500
+#: Reviews read per query while streaming history, so no read transaction stays open for long.
+PAGE_SIZE = 1000
+
+
+def _translating_errors(method: Callable) -> Callable:
+    @wraps(method)
+    def wrapper(self: "Store", *args, **kwargs):
+        with unavailable_as_store_error(self.url):
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+class Store:
+    """Review history in SQLite or Postgres. Every write is one transaction and idempotent."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.url = engine.url.render_as_string(hide_password=False)
+        self._insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect_of(self.url)]
+        self._session = sessionmaker(engine, expire_on_commit=False)
+
+    # -- the worker's writes ---------------------------------------------------------------
+
+    @_translating_errors
+    def save_verdicts(self, verdicts: Sequence[Verdict]) -> None:
+        """Store a batch of verdicts in one transaction; a redelivered review changes nothing.
+
+        A review stored with an error takes the outcome of a later successful try (the worker
+        retried it); a classified review keeps its first served answer.
+        """
+        verdicts = _one_per_review(verdicts)
+        if not verdicts:
+            return
+        reviews = [_review_values(v.review) | _outcome_values(v) for v in verdicts]
+        predictions = [
+            _prediction_values(v.review.id, v.prediction, served=True, latency_ms=v.latency_ms,
+                               batch_size=v.batch_size, at=v.classified_at)
+            for v in verdicts if v.prediction is not None
+        ]
+        stmt = self._insert(ReviewRow)
+        retried = stmt.on_conflict_do_update(
+            index_elements=[ReviewRow.id],
+            set_={"error": stmt.excluded.error, "language": stmt.excluded.language,
+                  "classified_at": stmt.excluded.classified_at},
+            where=ReviewRow.error.is_not(None),
+        )
+        with self._session.begin() as session:
+            session.execute(retried, reviews)
+            self._insert_predictions(session, predictions)
+
+    @_translating_errors
+    def save_predictions(self, pairs: Sequence[tuple[str, Prediction]]) -> None:
+        """Store another model version's scores of stored reviews (re-scoring history); idempotent."""
+        now = datetime.now(UTC)
+        rows = [_prediction_values(review_id, p, served=False, latency_ms=None, batch_size=None, at=now)
+                for review_id, p in pairs]
+        with self._session.begin() as session:
+            self._insert_predictions(session, rows)
+
+    def _insert_predictions(self, session: Session, rows: list[dict]) -> None:
+        if not rows:
+            return
+        # Predictions reference their model version; versions the worker serves before anyone
+        # registered them get a row with just their threshold, filled in by register_model.
+        versions = {row["model_version"]: row["threshold"] for row in rows}
+        now = datetime.now(UTC)
+        session.execute(
+            self._insert(ModelVersion).on_conflict_do_nothing(),
+            [{"version": v, "threshold": t, "registered_at": now} for v, t in versions.items()],
+        )
+        # No conflict target: skips both a repeated (review, version) and a second served answer.
+        session.execute(self._insert(PredictionRow).on_conflict_do_nothing(), rows)
+
+    @_translating_errors
+    def mark_replied(self, review_ids: Sequence[str], at: datetime | None = None) -> None:
+        """Record when the person got the answer; the first reply time stays."""
+        at = at or datetime.now(UTC)
+        with self._session.begin() as session:
+            for chunk in _chunks(review_ids):
+                session.execute(
+                    update(ReviewRow)
+                    .where(ReviewRow.id.in_(chunk), ReviewRow.replied_at.is_(None))
+                    .values(replied_at=at)
+                )
+
+    # -- models and feedback ---------------------------------------------------------------
+
+    @_translating_errors
+    def register_model(self, version: str, path: str, threshold: float, metrics: dict) -> None:
+        """Record a checkpoint's path, threshold and training metrics; registering again updates them."""
+        values = {"version": version, "path": path, "threshold": threshold, "metrics": metrics,
+                  "registered_at": datetime.now(UTC)}
+        stmt = self._insert(ModelVersion).values(values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[ModelVersion.version],
+            set_={"path": stmt.excluded.path, "threshold": stmt.excluded.threshold,
+                  "metrics": stmt.excluded.metrics},
+        )
+        with self._session.begin() as session:
+            session.execute(stmt)
+
+    @_translating_errors
+    def add_feedback(self, review_id: str, user_id: str, label: Label) -> None:
+        """Record which label a person says is right; their later answer replaces an earlier one.
+
+        Raises KeyError when the review is not stored (unknown id, or already forgotten).
+        """
+        values = {"review_id": review_id, "user_id": user_id, "label": Label(label),
+                  "created_at": datetime.now(UTC)}
+        stmt = self._insert(FeedbackRow).values(values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[FeedbackRow.review_id, FeedbackRow.user_id],
+            set_={"label": stmt.excluded.label, "created_at": stmt.excluded.created_at},
+        )
+        with self._session.begin() as session:
+            if session.get(ReviewRow, review_id) is None:
+                raise KeyError(f"no stored review {review_id!r}")
+            session.execute(stmt)
+
+    # -- privacy ---------------------------------------------------------------------------
+
+    @_translating_errors
+    def forget_user(self, source: Source, user_id: str) -> int:
+        """Delete a person's reviews with their predictions and feedback, and the feedback they gave.
+
+        Returns the number of reviews removed.
+        """
+        source = Source(source)
+        own = select(ReviewRow.id).where(ReviewRow.source == source, ReviewRow.user_id == user_id)
+        on_platform = select(ReviewRow.id).where(ReviewRow.source == source)
+        with self._session.begin() as session:
+            # Explicit deletes rather than relying on ON DELETE CASCADE, which SQLite only
+            # honours on connections that enabled foreign keys.
+            session.execute(delete(FeedbackRow).where(or_(
+                FeedbackRow.review_id.in_(own),
+                and_(FeedbackRow.user_id == user_id, FeedbackRow.review_id.in_(on_platform)),
+            )))
+            session.execute(delete(PredictionRow).where(PredictionRow.review_id.in_(own)))
+            removed = session.execute(delete(ReviewRow).where(ReviewRow.id.in_(own))).rowcount
+        log.info("forgot %d reviews of %s user %s", removed, source.value, user_id)
+        return removed
+
+    # -- reading history -------------------------------------------------------------------
+
+    def reviews_since(self, since: datetime, until: datetime | None = None) -> Iterator[Review]:
+        """Stored reviews received in [since, until), oldest first, for re-scoring.
+
+        Reads in pages (keyset on received_at, id) so a long re-scoring run holds no transaction.
+        Reviews whose text retention erased are skipped: there is nothing to score.
+        """
+        after: tuple[datetime, str] | None = None
+        while True:
+            query = select(ReviewRow).where(ReviewRow.received_at >= since, ReviewRow.text.is_not(None))
+            if until is not None:
+                query = query.where(ReviewRow.received_at < until)
+            if after is not None:
+                query = query.where(or_(
+                    ReviewRow.received_at > after[0],
+                    and_(ReviewRow.received_at == after[0], ReviewRow.id > after[1]),
+                ))
+            query = query.order_by(ReviewRow.received_at, ReviewRow.id).limit(PAGE_SIZE)
+            with unavailable_as_store_error(self.url), self._session() as session:
+                rows = session.scalars(query).all()
+            yield from (_to_review(row) for row in rows)
+            if len(rows) < PAGE_SIZE:
+                return
+            after = (rows[-1].received_at, rows[-1].id)
+
+    def session(self) -> Session:
+        """A session for the room's own read-only helpers (drift, export)."""
+        return self._session()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def _one_per_review(verdicts: Sequence[Verdict]) -> list[Verdict]:
+    """One verdict per review id, a successful one where there is one.
+
+    Postgres refuses an upsert that touches the same row twice in one statement.
+    """
+    chosen: dict[str, Verdict] = {}
+    for verdict in verdicts:
+        kept = chosen.get(verdict.review.id)
+        if kept is None or (verdict.ok and not kept.ok):
+            chosen[verdict.review.id] = verdict
+    return list(chosen.values())
+
+
+def _review_values(review: Review) -> dict:
+    return {
+        "id": review.id,
+        "text": review.text,
+        "text_chars": len(review.text),
+        "source": review.source,
+        "chat_id": review.chat_id,
+        "user_id": review.user_id,
+        "message_id": review.message_id,
+        "received_at": review.received_at,
+    }
+
+
+def _outcome_values(verdict: Verdict) -> dict:
+    language = verdict.prediction.language if verdict.prediction is not None else None
+    error = None if verdict.ok else (verdict.error or "no prediction and no error given")
+    return {"language": language, "error": error, "classified_at": verdict.classified_at}
+
+
+def _prediction_values(review_id: str, p: Prediction, *, served: bool, latency_ms: float | None,
+                       batch_size: int | None, at: datetime) -> dict:
+    return {
+        "review_id": review_id,
+        "model_version": p.model_version,
+        "p_positive": p.p_positive,
+        "threshold": p.threshold,
+        "label": p.label,
+        "n_tokens": p.n_tokens,
+        "truncated": p.truncated,
+        "served": served,
+        "latency_ms": latency_ms,
+        "batch_size": batch_size,
+        "created_at": at,
+    }
+
+
+def _to_review(row: ReviewRow) -> Review:
+    return Review(id=row.id, text=row.text, source=row.source, chat_id=row.chat_id,
+                  user_id=row.user_id, message_id=row.message_id, received_at=row.received_at)
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(ids), ID_CHUNK):
+        yield ids[start:start + ID_CHUNK]

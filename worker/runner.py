@@ -1,0 +1,88 @@
+"""Start one worker process: load the checkpoint, connect, serve metrics, run until stopped."""
+
+import logging
+import os
+import secrets
+import socket
+import threading
+from pathlib import Path
+
+from model import ModelSettings
+from worker.connection import connect
+from worker.service import VerdictStore, Worker
+from worker.settings import WorkerSettings
+from worker.stream import ReviewStream
+
+log = logging.getLogger(__name__)
+
+
+def consumer_name() -> str:
+    """Unique per process and host, so any number of workers share one consumer group."""
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def checkpoint_path(settings: ModelSettings) -> Path:
+    """The configured checkpoint, else the default one (built by `reviewbot demo` or the
+    training package)."""
+    if settings.checkpoint:
+        return settings.checkpoint
+    from model.paths import default_checkpoint_dir
+
+    return default_checkpoint_dir()
+
+
+def build_worker(
+    settings: WorkerSettings | None = None,
+    model_settings: ModelSettings | None = None,
+    redis_url: str | None = None,
+    store: VerdictStore | None = None,
+) -> Worker:
+    from model import load
+
+    settings = settings or WorkerSettings()
+    model_settings = model_settings or ModelSettings()
+    classifier = load(checkpoint_path(model_settings), model_settings)
+    stream = ReviewStream(connect(redis_url), settings, consumer_name())
+    return Worker(classifier, stream, settings, store)
+
+
+def open_default_store() -> VerdictStore:
+    from storage import open_store
+
+    return open_store()
+
+
+def run_process(
+    settings: WorkerSettings | None = None,
+    model_settings: ModelSettings | None = None,
+    index: int = 0,
+    with_store: bool = True,
+) -> None:
+    """One worker process of a pool (index i serves metrics on metrics_port + i)."""
+    from worker import metrics, shutdown
+
+    settings = settings or WorkerSettings()
+    store = open_default_store() if with_store else None
+    worker = build_worker(settings, model_settings, store=store)
+    if threading.current_thread() is threading.main_thread():
+        shutdown.install(worker.stop)
+    metrics.watch_stream(worker.stream.depth, worker.stream.pending)
+    server = None
+    if settings.metrics_port:
+        try:
+            server = metrics.serve(
+                settings.metrics_host, settings.metrics_port + index, worker.health
+            )
+        except OSError as exc:
+            log.warning(
+                "metrics endpoint not started (port %d): %s", settings.metrics_port + index, exc
+            )
+    try:
+        if worker.classifier.device.type == "cuda":
+            worker.classifier.warmup()  # every padded length once, before the first review
+        worker.run()
+    finally:
+        if server:
+            server.shutdown()
+        if store is not None:
+            store.close()

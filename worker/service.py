@@ -1,0 +1,306 @@
+"""The worker: a three-stage pipeline over the review stream.
+
+    reader (this thread)  read a batch (batching.py), parse, validate, tokenize on the CPU
+    scorer (thread)       model forward passes of that batch (GPU), isolated per review on failure
+    writer (thread)       storage (one save_verdicts per batch), then ack + answer atomically
+
+Queues of one batch between the stages: the reader tokenizes batch k+1 while the scorer runs
+batch k and the writer stores batch k-1; torch, the tokenizers and the Redis/SQL drivers
+release the GIL while they work. The reader starts the next read only once the scorer has
+taken the previous batch, so under load a batch fills from everything that piled up meanwhile.
+
+Order of effects per batch: store first (idempotent by review id), then one Redis script that
+acks, deletes and answers (FINISH_SCRIPT). A crash before the script means redelivery and the
+store ignoring the duplicate; after it, nothing is left to redeliver. A review that fails is
+not acked: it is delivered again (after claim_idle_ms) and, after max_deliveries, ends in the
+dead-letter stream with an error verdict for its sender.
+"""
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from model import Classifier, Encoded
+from reviewbot.messages import Verdict, utcnow
+from worker import metrics
+from worker.batching import Collector
+from worker.isolation import classify_isolated
+from worker.leases import Leases
+from worker.protocol import RATE_KEY
+from worker.settings import WorkerSettings
+from worker.stream import Entry, Finish, ReviewStream
+from worker.validation import InvalidReview, check_text
+
+log = logging.getLogger(__name__)
+
+RATE_SMOOTHING = 0.2
+STORE_RETRY_FIRST_S = 0.5
+
+
+class VerdictStore(Protocol):
+    """The part of storage.Store the worker needs."""
+
+    def save_verdicts(self, verdicts: list[Verdict]) -> None: ...
+
+
+@dataclass
+class Batch:
+    """One batch on its way through the stages."""
+
+    #: Entries to classify and their tokens (None: tokenizing failed; isolate in the scorer).
+    entries: list[Entry]
+    encoded: Encoded | None
+    #: Entries already decided (invalid text, malformed, too many deliveries).
+    decided: list[Finish] = field(default_factory=list)
+    classify_s: float = 0.0
+    #: Entries the model failed on: entry id -> error (left pending for redelivery).
+    failed: dict[str, str] = field(default_factory=dict)
+
+    def entry_ids(self) -> list[str]:
+        return [e.entry_id for e in self.entries] + [f.entry.entry_id for f in self.decided]
+
+
+class Worker:
+    def __init__(
+        self,
+        classifier: Classifier,
+        stream: ReviewStream,
+        settings: WorkerSettings,
+        store: VerdictStore | None = None,
+    ) -> None:
+        self.classifier = classifier
+        self.stream = stream
+        self.settings = settings
+        self.store = store
+        self.collector = Collector(stream, settings)
+        self.leases = Leases(stream)
+        self.stop = threading.Event()
+        self._to_score: queue.Queue[Batch | None] = queue.Queue(maxsize=1)
+        self._to_write: queue.Queue[Batch | None] = queue.Queue(maxsize=1)
+        self._reader_slot = threading.Semaphore(1)
+        self._rate = 0.0
+        self._last_write = time.time()
+        self.last_loop = time.monotonic()
+        self.answered = 0
+
+    # -- running ------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Serve until `self.stop` is set; returns after the batches in flight are finished."""
+        self.stream.ensure_group()
+        metrics.MODEL.info({"version": self.classifier.version, "consumer": self.stream.consumer})
+        self.leases.start()
+        stages = [
+            threading.Thread(target=self._score_stage, name="scorer"),
+            threading.Thread(target=self._write_stage, name="writer"),
+        ]
+        for stage in stages:
+            stage.start()
+        log.info("worker %s serving %s", self.stream.consumer, self.classifier.version)
+        try:
+            self._read_stage()
+        finally:
+            self._to_score.put(None)
+            for stage in stages:
+                stage.join()
+            self.leases.stop()
+            try:
+                self.stream.leave()
+            except Exception as exc:  # noqa: BLE001 - Redis gone at exit: the name just lingers
+                log.warning("could not leave the consumer group: %s", exc)
+            log.info(
+                "worker %s stopped after answering %d reviews", self.stream.consumer, self.answered
+            )
+
+    def health(self) -> dict:
+        idle_s = time.monotonic() - self.last_loop
+        limit_s = max(5.0, 3 * self.settings.block_ms / 1000)
+        return {
+            "ok": idle_s < limit_s and not self.stop.is_set(),
+            "consumer": self.stream.consumer,
+            "model_version": self.classifier.version,
+            "seconds_since_loop": round(idle_s, 3),
+            "answered": self.answered,
+        }
+
+    # -- reader -------------------------------------------------------------------------------
+    def _read_stage(self) -> None:
+        while not self.stop.is_set():
+            self.last_loop = time.monotonic()
+            metrics.mark_loop()
+            if not self._reader_slot.acquire(timeout=self.settings.block_ms / 1000):
+                continue
+            try:
+                entries = self.collector.collect()
+            except Exception:
+                self._reader_slot.release()
+                log.exception("reading the review stream failed; retrying in 1 s")
+                self.stop.wait(1.0)
+                continue
+            if not entries:
+                self._reader_slot.release()
+                continue
+            self.leases.hold(e.entry_id for e in entries)
+            self._to_score.put(self._prepare(entries))
+
+    def _prepare(self, entries: list[Entry]) -> Batch:
+        """Sort out what needs no model, and tokenize the rest."""
+        decided: list[Finish] = []
+        todo: list[Entry] = []
+        over = [
+            e.entry_id for e in entries if e.review and e.deliveries > self.settings.max_deliveries
+        ]
+        last_errors = self.stream.last_errors(over)
+        for entry in entries:
+            if entry.review is None:
+                decided.append(Finish(entry, dead_error=entry.problem))
+            elif entry.deliveries > self.settings.max_deliveries:
+                why = last_errors.get(entry.entry_id) or "the worker handling it stopped each time"
+                error = f"delivered {entry.deliveries - 1} times without a verdict: {why}"
+                decided.append(
+                    Finish(entry, Verdict(review=entry.review, error=error), dead_error=error)
+                )
+            else:
+                try:
+                    check_text(entry.review.text, self.settings.max_review_chars)
+                    todo.append(entry)
+                except InvalidReview as exc:
+                    decided.append(Finish(entry, Verdict(review=entry.review, error=exc.message)))
+        # Sorting by length makes each forward pass pad little (the model re-sorts per pass anyway).
+        todo.sort(key=lambda e: len(e.review.text))
+        started = time.perf_counter()
+        try:
+            encoded = self.classifier.encode([e.review.text for e in todo]) if todo else None
+        except Exception:  # noqa: BLE001 - isolated per review in the scorer
+            log.exception("tokenizing a batch failed; isolating its reviews")
+            encoded = None
+        return Batch(todo, encoded, decided, classify_s=time.perf_counter() - started)
+
+    # -- scorer -------------------------------------------------------------------------------
+    def _score_stage(self) -> None:
+        while (batch := self._to_score.get()) is not None:
+            self._reader_slot.release()
+            try:
+                self._score(batch)
+            except Exception:  # noqa: BLE001 - never lose the batch: its entries stay pending
+                log.exception("scoring a batch failed unexpectedly")
+                batch.failed.update({e.entry_id: "internal error" for e in batch.entries})
+                batch.entries = []
+            self._to_write.put(batch)
+        self._to_write.put(None)
+
+    def _score(self, batch: Batch) -> None:
+        if not batch.entries:
+            return
+        started = time.perf_counter()
+        texts = [e.review.text for e in batch.entries]
+        try:
+            if batch.encoded is None:
+                raise RuntimeError("tokenization failed")
+            outcomes = list(self.classifier.score(batch.encoded))
+        except Exception:  # noqa: BLE001 - bisect to find the review at fault
+            log.exception("a batch of %d failed; classifying it in halves", len(texts))
+            outcomes = classify_isolated(self.classifier, texts)
+        batch.classify_s += time.perf_counter() - started
+        metrics.CLASSIFY_SECONDS.observe(batch.classify_s)
+        metrics.BATCH_SIZE.observe(len(texts))
+        if batch.encoded is not None:
+            metrics.BATCH_TOKENS.observe(sum(batch.encoded.n_tokens))
+        latency_ms = batch.classify_s * 1000
+        for entry, outcome in zip(batch.entries, outcomes, strict=True):
+            if isinstance(outcome, str):
+                batch.failed[entry.entry_id] = outcome
+            else:
+                verdict = Verdict(
+                    review=entry.review,
+                    prediction=outcome,
+                    latency_ms=latency_ms,
+                    batch_size=len(texts),
+                )
+                batch.decided.append(Finish(entry, verdict))
+        batch.entries = []
+
+    # -- writer -------------------------------------------------------------------------------
+    def _write_stage(self) -> None:
+        while (batch := self._to_write.get()) is not None:
+            try:
+                self._write(batch)
+            except Exception:  # noqa: BLE001 - entries stay pending and are redelivered
+                log.exception("writing a batch failed; its reviews will be redelivered")
+            finally:
+                self.leases.release(batch.entry_ids() + list(batch.failed))
+
+    def _write(self, batch: Batch) -> None:
+        if batch.failed:
+            self.stream.record_errors(batch.failed)
+        finishes = batch.decided
+        stored = self._store([f.verdict for f in finishes if f.verdict])
+        if stored is None:
+            return  # stopping while the database is down: leave everything for redelivery
+        finishes = [f for f in finishes if not f.verdict or f.verdict.review.id in stored]
+        answered = self.stream.finish(finishes)
+        self.answered += answered
+        self._observe(finishes)
+
+    def _store(self, verdicts: list[Verdict]) -> set[str] | None:
+        """Save `verdicts` in one transaction; the review ids stored, or None when stopping
+        before the database came back."""
+        ids = {v.review.id for v in verdicts}
+        if self.store is None or not verdicts:
+            return ids
+        from storage import StoreUnavailable
+
+        delay = STORE_RETRY_FIRST_S
+        while True:
+            try:
+                self.store.save_verdicts(verdicts)
+                return ids
+            except StoreUnavailable as exc:
+                metrics.STORE_RETRIES.inc()
+                log.warning(
+                    "database unreachable (%s); holding %d acks, retry in %.1f s",
+                    exc,
+                    len(ids),
+                    delay,
+                )
+            except Exception:  # noqa: BLE001 - a row the database rejects must not sink the batch
+                log.exception("saving a batch failed; saving its verdicts one by one")
+                return self._store_one_by_one(verdicts)
+            if self.stop.wait(delay):
+                return None
+            delay = min(delay * 2, self.settings.store_retry_max_s)
+
+    def _store_one_by_one(self, verdicts: list[Verdict]) -> set[str]:
+        stored = set()
+        for verdict in verdicts:
+            try:
+                self.store.save_verdicts([verdict])
+                stored.add(verdict.review.id)
+            except Exception as exc:  # noqa: BLE001 - left pending, retried, then dead-lettered
+                log.error("review %s could not be stored: %s", verdict.review.id, exc)
+        return stored
+
+    def _observe(self, finishes: list[Finish]) -> None:
+        now = utcnow()
+        for finish in finishes:
+            if finish.dead_error:
+                metrics.DEAD_LETTERS.inc()
+                metrics.REVIEWS.labels("dead_letter").inc()
+            elif finish.verdict is not None:
+                metrics.REVIEWS.labels("ok" if finish.verdict.ok else "invalid").inc()
+                waited = (now - finish.verdict.review.received_at).total_seconds()
+                metrics.END_TO_END_SECONDS.observe(max(0.0, waited))
+        self._update_rate(len(finishes))
+
+    def _update_rate(self, count: int) -> None:
+        """Publish this worker's recent reviews/s, for the clients' "retry in N s" estimate."""
+        now = time.time()
+        elapsed = max(1e-3, now - self._last_write)
+        self._last_write = now
+        self._rate = (1 - RATE_SMOOTHING) * self._rate + RATE_SMOOTHING * count / elapsed
+        try:
+            self.stream.redis.hset(RATE_KEY, self.stream.consumer, f"{self._rate:.1f} {now:.0f}")
+        except Exception as exc:  # noqa: BLE001 - only an estimate
+            log.debug("could not publish the rate: %s", exc)

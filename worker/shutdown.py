@@ -1,0 +1,24 @@
+"""Graceful shutdown: the first SIGTERM/SIGINT asks the worker to stop reading, finish the
+batches in flight, ack and exit; a second one exits at once (what it held is reclaimed by
+another worker after claim_idle_ms, so even that loses nothing)."""
+
+import logging
+import os
+import signal
+import threading
+
+log = logging.getLogger(__name__)
+
+
+def install(stop: threading.Event) -> None:
+    """Route SIGTERM and SIGINT to `stop` (main thread only, as Python requires)."""
+
+    def handle(signum: int, _frame: object) -> None:
+        if stop.is_set():
+            log.warning("second %s: exiting now", signal.Signals(signum).name)
+            os._exit(128 + signum)
+        log.info("%s: finishing the batches in flight, then exiting", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)

@@ -1,0 +1,225 @@
+"""The worker's side of the review stream: join the group, read, reclaim, keep leases, finish.
+
+Everything here is a Redis command or script; the batching policy is in batching.py and the
+classification in pipeline.py.
+"""
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import redis
+
+from reviewbot.messages import Review, Verdict
+from worker.protocol import DONE_PREFIX, ERRORS_KEY, RESULT_PREFIX, parse_review
+from worker.settings import WorkerSettings
+
+log = logging.getLogger(__name__)
+
+#: Acknowledge, delete and answer in one atomic step, and only for entries this call really
+#: acknowledged (XACK returns 0 for one another consumer finished already): a review redelivered
+#: to a second worker is answered once, whichever finishes first. The reply XADD and result SET
+#: use pcall so a bad reply target (say, a key of another type) cannot abort the batch mid-way.
+FINISH_SCRIPT = """
+local group, ttl, maxlen = ARGV[1], ARGV[2], ARGV[3]
+local result_prefix, done_prefix = ARGV[4], ARGV[5]
+local answered = 0
+for i = 6, #ARGV, 7 do
+  local entry_id, review_id, reply_to = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local verdict, dead_error, deliveries, raw = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
+  if redis.call('XACK', KEYS[1], group, entry_id) == 1 then
+    redis.call('XDEL', KEYS[1], entry_id)
+    redis.call('HDEL', KEYS[3], entry_id)
+    if dead_error ~= '' then
+      redis.call('XADD', KEYS[2], '*', 'review_id', review_id, 'entry', raw,
+                 'error', dead_error, 'deliveries', deliveries)
+    end
+    if verdict ~= '' then
+      redis.pcall('SET', result_prefix .. review_id, verdict, 'EX', ttl)
+      redis.pcall('RPUSH', done_prefix .. review_id, '1')
+      redis.pcall('EXPIRE', done_prefix .. review_id, ttl)
+      if reply_to ~= '' then
+        redis.pcall('XADD', reply_to, 'MAXLEN', '~', maxlen, '*',
+                    'review_id', review_id, 'verdict', verdict)
+      end
+    end
+    answered = answered + 1
+  end
+end
+return answered
+"""
+
+
+@dataclass
+class Entry:
+    """One stream entry as delivered to this consumer."""
+
+    entry_id: str
+    fields: dict[str, str]
+    #: How many times the group has delivered it, this delivery included.
+    deliveries: int = 1
+    #: The review it carries, or why it carries none (filled in by `parse`).
+    review: Review | None = None
+    problem: str = ""
+
+    def parse(self) -> "Entry":
+        try:
+            self.review = parse_review(self.fields)
+        except ValueError as exc:
+            self.problem = f"malformed stream entry: {exc}"
+        return self
+
+
+@dataclass
+class Finish:
+    """How one entry ends: a verdict for its sender, and/or the dead-letter stream."""
+
+    entry: Entry
+    verdict: Verdict | None = None
+    #: Set: the entry goes to the dead-letter stream with this error.
+    dead_error: str = ""
+
+
+@dataclass
+class ReviewStream:
+    redis: redis.Redis
+    settings: WorkerSettings
+    consumer: str
+    _finish: object = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._finish = self.redis.register_script(FINISH_SCRIPT)
+
+    def ensure_group(self) -> None:
+        """Create the consumer group (and stream) if missing; from id 0 so nothing queued before
+        the first worker started is skipped."""
+        try:
+            self.redis.xgroup_create(
+                self.settings.stream, self.settings.group, id="0", mkstream=True
+            )
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def read(self, count: int, block_ms: int | None) -> list[Entry]:
+        """New entries for this consumer; `block_ms` None returns at once."""
+        reply = self.redis.xreadgroup(
+            self.settings.group,
+            self.consumer,
+            {self.settings.stream: ">"},
+            count=count,
+            block=block_ms,
+        )
+        if not reply:
+            return []
+        _, messages = reply[0]
+        return [Entry(entry_id, fields or {}).parse() for entry_id, fields in messages]
+
+    def reclaim(self, count: int) -> list[Entry]:
+        """Take over entries other consumers left pending longer than claim_idle_ms (they died)."""
+        reply = self.redis.xautoclaim(
+            self.settings.stream,
+            self.settings.group,
+            self.consumer,
+            min_idle_time=self.settings.claim_idle_ms,
+            start_id="0-0",
+            count=count,
+        )
+        messages = reply[1]
+        claimed = [Entry(entry_id, fields).parse() for entry_id, fields in messages if fields]
+        # Redis 6.2 returns deleted entries with no fields; they have nothing left to do.
+        gone = [entry_id for entry_id, fields in messages if not fields]
+        if gone:
+            self.redis.xack(self.settings.stream, self.settings.group, *gone)
+        if claimed:
+            counts = self._delivery_counts([entry.entry_id for entry in claimed])
+            for entry in claimed:
+                entry.deliveries = counts.get(entry.entry_id, entry.deliveries)
+            log.warning("reclaimed %d reviews a stopped consumer left pending", len(claimed))
+        return claimed
+
+    def _delivery_counts(self, entry_ids: Sequence[str]) -> dict[str, int]:
+        ordered = sorted(entry_ids, key=_id_key)
+        pending = self.redis.xpending_range(
+            self.settings.stream,
+            self.settings.group,
+            min=ordered[0],
+            max=ordered[-1],
+            count=len(ordered) * 4 + 16,
+            consumername=self.consumer,
+        )
+        return {item["message_id"]: int(item["times_delivered"]) for item in pending}
+
+    def keep(self, entry_ids: Sequence[str]) -> None:
+        """Reset the idle time of entries this consumer is still working on, so no other worker
+        reclaims them (JUSTID leaves the delivery count alone)."""
+        if entry_ids:
+            self.redis.xclaim(
+                self.settings.stream,
+                self.settings.group,
+                self.consumer,
+                min_idle_time=0,
+                message_ids=list(entry_ids),
+                justid=True,
+            )
+
+    def finish(self, items: Sequence[Finish]) -> int:
+        """Ack, delete and answer `items` atomically; how many this call answered."""
+        if not items:
+            return 0
+        args: list[str | int] = [
+            self.settings.group,
+            self.settings.result_ttl_s,
+            self.settings.reply_stream_maxlen,
+            RESULT_PREFIX,
+            DONE_PREFIX,
+        ]
+        for item in items:
+            review = item.verdict.review if item.verdict else None
+            args += [
+                item.entry.entry_id,
+                review.id if review else "",
+                (review.reply_to or "") if review else "",
+                item.verdict.model_dump_json() if item.verdict else "",
+                item.dead_error,
+                item.entry.deliveries,
+                json.dumps(item.entry.fields) if item.dead_error else "",
+            ]
+        keys = [self.settings.stream, self.settings.dead_letter_stream, ERRORS_KEY]
+        return int(self._finish(keys=keys, args=args))
+
+    def record_errors(self, errors: dict[str, str]) -> None:
+        """Remember why entries failed, for their dead letter if they keep failing."""
+        if errors:
+            self.redis.hset(ERRORS_KEY, mapping=errors)
+
+    def last_errors(self, entry_ids: Sequence[str]) -> dict[str, str]:
+        """The recorded errors of those `entry_ids` that have one."""
+        if not entry_ids:
+            return {}
+        errors = self.redis.hmget(ERRORS_KEY, list(entry_ids))
+        return {i: e for i, e in zip(entry_ids, errors, strict=True) if e}
+
+    def depth(self) -> int:
+        return int(self.redis.xlen(self.settings.stream))
+
+    def pending(self) -> int:
+        try:
+            return int(self.redis.xpending(self.settings.stream, self.settings.group)["pending"])
+        except redis.ResponseError:  # no group yet
+            return 0
+
+    def leave(self) -> None:
+        """Remove this consumer from the group when it holds nothing (unique names would
+        otherwise pile up in XINFO CONSUMERS)."""
+        mine = self.redis.xpending_range(
+            self.settings.stream, self.settings.group, "-", "+", 1, consumername=self.consumer
+        )
+        if not mine:
+            self.redis.xgroup_delconsumer(self.settings.stream, self.settings.group, self.consumer)
+
+
+def _id_key(entry_id: str) -> tuple[int, int]:
+    millis, _, seq = entry_id.partition("-")
+    return int(millis), int(seq or 0)

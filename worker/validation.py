@@ -1,0 +1,73 @@
+"""What a review must look like before it enters Redis, and the typed errors when it does not.
+
+The client checks every review before queueing it and the worker checks again (entries can be
+added by other tools), so the same rules, and the same messages, hold on both sides.
+"""
+
+import unicodedata
+
+#: Whitespace controls a person can type; every other control character means binary input.
+ALLOWED_CONTROLS = frozenset("\t\n\r")
+
+
+class SubmitError(Exception):
+    """A review the worker will not take; `message` is what the front-end tells the person."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidReview(SubmitError):
+    """The review itself is wrong; sending it again will not help."""
+
+
+class EmptyReview(InvalidReview):
+    def __init__(self) -> None:
+        super().__init__("The review is empty: send some text to classify.")
+
+
+class ReviewTooLong(InvalidReview):
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(f"The review is too long ({length} characters; the limit is {limit}).")
+        self.length = length
+        self.limit = limit
+
+
+class BinaryReview(InvalidReview):
+    def __init__(self, position: int, char: str) -> None:
+        super().__init__(
+            f"The review contains a control or binary character ({ascii(char)} at position "
+            f"{position}); send plain text."
+        )
+        self.position = position
+
+
+class Busy(SubmitError):
+    """Too many reviews are waiting; the front-end asks the person to retry after `retry_after_s`."""
+
+    def __init__(self, retry_after_s: int, backlog: int) -> None:
+        super().__init__(f"Too many reviews are waiting; please try again in {retry_after_s} s.")
+        self.retry_after_s = retry_after_s
+        self.backlog = backlog
+
+
+def check_text(text: object, max_chars: int) -> str:
+    """Return `text` if it can be classified, else raise the InvalidReview that says why."""
+    if isinstance(text, bytes | bytearray):
+        raise BinaryReview(0, chr(text[0]) if text else "\x00")
+    if not isinstance(text, str) or not text.strip():
+        raise EmptyReview()
+    if len(text) > max_chars:
+        raise ReviewTooLong(len(text), max_chars)
+    for position, char in enumerate(text):
+        if _is_binary(char):
+            raise BinaryReview(position, char)
+    return text
+
+
+def _is_binary(char: str) -> bool:
+    if char in ALLOWED_CONTROLS:
+        return False
+    # Cc: C0/C1 controls (NUL, ESC, ...); Cs: lone surrogates; U+FFFD: bytes that failed to decode.
+    return unicodedata.category(char) in ("Cc", "Cs") or char == "\ufffd"

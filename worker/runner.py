@@ -57,6 +57,7 @@ def run_process(
     model_settings: ModelSettings | None = None,
     index: int = 0,
     with_store: bool = True,
+    pooled: bool = False,
 ) -> None:
     """One worker process of a pool (index i serves metrics on metrics_port + i)."""
     from worker import metrics, shutdown
@@ -65,7 +66,7 @@ def run_process(
     store = open_default_store() if with_store else None
     worker = build_worker(settings, model_settings, store=store)
     if threading.current_thread() is threading.main_thread():
-        shutdown.install(worker.stop)
+        shutdown.install(worker.stop, pooled)
     metrics.watch_stream(worker.stream.depth, worker.stream.pending)
     server = None
     if settings.metrics_port:

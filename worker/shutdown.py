@@ -10,8 +10,13 @@ import threading
 log = logging.getLogger(__name__)
 
 
-def install(stop: threading.Event) -> None:
-    """Route SIGTERM and SIGINT to `stop` (main thread only, as Python requires)."""
+def install(stop: threading.Event, pooled: bool = False) -> None:
+    """Route SIGTERM and SIGINT to `stop` (main thread only, as Python requires).
+
+    `pooled`: a child of `--processes N`. Ctrl-C reaches every process of the terminal, but
+    the parent forwards it as SIGTERM, so a child ignores SIGINT instead of taking the
+    forwarded signal as the impatient second one.
+    """
 
     def handle(signum: int, _frame: object) -> None:
         if stop.is_set():
@@ -21,4 +26,4 @@ def install(stop: threading.Event) -> None:
         stop.set()
 
     signal.signal(signal.SIGTERM, handle)
-    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGINT, signal.SIG_IGN if pooled else handle)

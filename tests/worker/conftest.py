@@ -42,8 +42,10 @@ def running_worker(
     """`with running_worker(store=...) as worker:` serves in a thread until the block ends."""
 
     @contextmanager
-    def run(store=None, settings: WorkerSettings | None = None) -> Iterator[Worker]:
+    def run(store=None, settings: WorkerSettings | None = None, wrap=None) -> Iterator[Worker]:
         worker = build_worker(settings or worker_settings, model_settings, redis_url, store)
+        if wrap is not None:  # e.g. a classifier with an injected fault
+            worker.classifier = wrap(worker.classifier)
         thread = threading.Thread(target=worker.run, name="test-worker")
         thread.start()
         try:

@@ -13,9 +13,16 @@ def test_review_answered_on_reply_stream_result_key_and_store(
 ):
     store = open_store(f"sqlite:///{tmp_path}/history.db")
     reviews = [
-        Review(text="a great film with wonderful acting", source=Source.TELEGRAM, chat_id="1",
-               user_id="u1", reply_to="replies:telegram"),
-        Review(text="aburrida y lenta", source=Source.DISCORD, user_id="u2", reply_to="replies:discord"),
+        Review(
+            text="a great film with wonderful acting",
+            source=Source.TELEGRAM,
+            chat_id="1",
+            user_id="u1",
+            reply_to="replies:telegram",
+        ),
+        Review(
+            text="aburrida y lenta", source=Source.DISCORD, user_id="u2", reply_to="replies:discord"
+        ),
         Review(text="just the result key please", source=Source.API),
     ]
     with running_worker(store=store):

@@ -1,0 +1,114 @@
+"""Bad entries never take a worker or their batch-mates down; poison ends in the dead-letter stream."""
+
+import json
+import time
+
+import redis
+
+from reviewbot.messages import Review, Source
+from worker.protocol import parse_verdict, result_key, review_fields
+
+POISON = "this exact text breaks the model"
+
+
+class PoisonedClassifier:
+    """The real classifier, except that tokenizing one particular text raises (as a tokenizer
+    bug or a corrupt input would)."""
+
+    def __init__(self, classifier):
+        self._classifier = classifier
+
+    def __getattr__(self, name):
+        return getattr(self._classifier, name)
+
+    def encode(self, texts):
+        if POISON in texts:
+            raise ValueError("tokenizer exploded")
+        return self._classifier.encode(texts)
+
+    def predict(self, texts):
+        return self._classifier.score(self.encode(texts))
+
+
+def wait_until(condition, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_poison_review_is_isolated_then_dead_lettered(redis_url, worker_settings, running_worker):
+    r = redis.Redis.from_url(redis_url, decode_responses=True)
+    good = [
+        Review(text=f"a good film number {n}", source=Source.API, reply_to="replies")
+        for n in range(7)
+    ]
+    poison = Review(text=POISON, source=Source.TELEGRAM, chat_id="9", reply_to="replies")
+    # Queued before the worker starts, so all eight share one batch.
+    for review in good[:4] + [poison] + good[4:]:
+        r.xadd(worker_settings.stream, review_fields(review))
+
+    with running_worker(wrap=PoisonedClassifier):
+        wait_until(lambda: r.xlen(worker_settings.dead_letter_stream) == 1)
+        wait_until(lambda: r.xlen(worker_settings.stream) == 0)
+
+    replies = {f["review_id"]: parse_verdict(f["verdict"]) for _, f in r.xrange("replies")}
+    assert set(replies) == {review.id for review in good} | {poison.id}
+    assert all(replies[review.id].ok for review in good)
+    assert all(replies[review.id].batch_size > 1 for review in good)
+    assert not replies[poison.id].ok
+    assert "tokenizer exploded" in replies[poison.id].error
+
+    [(_, dead)] = r.xrange(worker_settings.dead_letter_stream)
+    assert dead["review_id"] == poison.id
+    assert "tokenizer exploded" in dead["error"]
+    assert int(dead["deliveries"]) == worker_settings.max_deliveries + 1
+    assert json.loads(json.loads(dead["entry"])["review"])["text"] == POISON
+    assert r.xpending(worker_settings.stream, worker_settings.group)["pending"] == 0
+
+
+def test_malformed_entry_is_dead_lettered_at_once(redis_url, worker_settings, running_worker):
+    r = redis.Redis.from_url(redis_url, decode_responses=True)
+    r.xadd(worker_settings.stream, {"text": "no review field"})
+    r.xadd(worker_settings.stream, {"review": "{not json"})
+    fine = Review(text="still classified", source=Source.API)
+    r.xadd(worker_settings.stream, review_fields(fine))
+    with running_worker():
+        wait_until(lambda: r.exists(result_key(fine.id)))
+        wait_until(lambda: r.xlen(worker_settings.dead_letter_stream) == 2)
+    errors = [fields["error"] for _, fields in r.xrange(worker_settings.dead_letter_stream)]
+    assert all(error.startswith("malformed stream entry") for error in errors)
+    assert r.xlen(worker_settings.stream) == 0
+
+
+def test_invalid_text_added_behind_the_clients_back_gets_an_error_reply(
+    redis_url, worker_settings, running_worker
+):
+    r = redis.Redis.from_url(redis_url, decode_responses=True)
+    bad = Review(text="nul\x00byte", source=Source.TELEGRAM, reply_to="replies")
+    r.xadd(worker_settings.stream, review_fields(bad))
+    with running_worker():
+        wait_until(lambda: r.xlen("replies") == 1)
+    verdict = parse_verdict(r.xrange("replies")[0][1]["verdict"])
+    assert verdict.review.id == bad.id and not verdict.ok
+    assert "control or binary character" in verdict.error
+    assert r.xlen(worker_settings.dead_letter_stream) == 0
+
+
+def test_reviews_stranded_by_crashing_workers_are_dead_lettered(
+    redis_url, worker_settings, running_worker
+):
+    """A review whose every delivery killed its worker (no error recorded) ends in the
+    dead-letter stream once its delivery count passes max_deliveries."""
+    r = redis.Redis.from_url(redis_url, decode_responses=True)
+    stream, group = worker_settings.stream, worker_settings.group
+    r.xgroup_create(stream, group, id="0", mkstream=True)
+    review = Review(text="crashes every worker", source=Source.API, reply_to="replies")
+    entry_id = r.xadd(stream, review_fields(review))
+    r.xreadgroup(group, "crashed-worker-1", {stream: ">"})
+    for n in range(worker_settings.max_deliveries):
+        r.xclaim(stream, group, f"crashed-worker-{n + 2}", 0, [entry_id])
+    with running_worker():
+        wait_until(lambda: r.xlen(worker_settings.dead_letter_stream) == 1, timeout=10)
+    verdict = parse_verdict(r.get(result_key(review.id)))
+    assert "stopped each time" in verdict.error

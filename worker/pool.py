@@ -1,0 +1,104 @@
+"""`reviewbot worker --processes N`: N worker processes on this host, one per GPU by default.
+
+Each process loads the model once and joins the consumer group under its own name. The
+parent only supervises: it forwards SIGTERM/SIGINT (each child finishes its batch and acks),
+and restarts a child that died (its unacked reviews are reclaimed by the others meanwhile).
+Processes are spawned, not forked, so CUDA initializes cleanly in each.
+"""
+
+import logging
+import multiprocessing
+import signal
+import threading
+import time
+
+from model import ModelSettings
+from worker.settings import WorkerSettings
+
+log = logging.getLogger(__name__)
+
+#: A child that dies sooner than this after its start is not restarted in a loop.
+MIN_LIFETIME_S = 30.0
+
+
+def default_processes(settings: WorkerSettings, model_settings: ModelSettings) -> int:
+    if settings.processes:
+        return settings.processes
+    import torch
+
+    if model_settings.device in ("auto", "cuda") and torch.cuda.is_available():
+        return torch.cuda.device_count()
+    return 1
+
+
+def device_for(index: int, model_settings: ModelSettings) -> str:
+    """Spread processes over the GPUs: process i uses cuda:(i mod GPUs)."""
+    import torch
+
+    if model_settings.device in ("auto", "cuda") and torch.cuda.is_available():
+        return f"cuda:{index % torch.cuda.device_count()}"
+    return model_settings.device
+
+
+def _child(
+    index: int, settings: WorkerSettings, model_settings: ModelSettings, with_store: bool
+) -> None:
+    import logging as child_logging
+
+    from reviewbot.settings import CommonSettings
+    from worker.runner import run_process
+
+    child_logging.basicConfig(
+        level=CommonSettings().log_level.upper(),
+        format=f"%(asctime)s %(levelname)s worker[{index}] %(name)s: %(message)s",
+    )
+    run_process(settings, model_settings, index, with_store, pooled=True)
+
+
+def run_pool(
+    processes: int, settings: WorkerSettings, model_settings: ModelSettings, with_store: bool = True
+) -> int:
+    """Serve with `processes` worker processes until SIGTERM/SIGINT; the exit status."""
+    from worker.runner import run_process
+
+    if processes <= 1:
+        run_process(settings, model_settings, 0, with_store)
+        return 0
+    context = multiprocessing.get_context("spawn")
+    stop = threading.Event()
+
+    def start(index: int):
+        child_settings = model_settings.model_copy(
+            update={"device": device_for(index, model_settings)}
+        )
+        process = context.Process(
+            target=_child,
+            args=(index, settings, child_settings, with_store),
+            name=f"worker-{index}",
+        )
+        process.start()
+        return process, time.monotonic()
+
+    def forward(signum: int, _frame: object) -> None:
+        stop.set()
+        for process, _ in children:
+            if process.is_alive():
+                process.terminate()  # SIGTERM: the child finishes its batch, acks and exits
+
+    children = [start(index) for index in range(processes)]
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    while not stop.wait(1.0):
+        for index, (process, started) in enumerate(children):
+            if process.is_alive():
+                continue
+            lived = time.monotonic() - started
+            log.error("worker %d exited with %s after %.0f s", index, process.exitcode, lived)
+            if lived < MIN_LIFETIME_S:
+                stop.set()
+                forward(signal.SIGTERM, None)
+                break
+            children[index] = start(index)
+    for process, _ in children:
+        process.join()
+    return max((abs(process.exitcode or 0) for process, _ in children), default=0)

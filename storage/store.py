@@ -57,12 +57,12 @@ class Store:
                                batch_size=v.batch_size, at=v.classified_at)
             for v in verdicts if v.prediction is not None
         ]
-        stmt = self._insert(ReviewRow)
+        stmt = self._insert(ReviewRow.__table__)
         retried = stmt.on_conflict_do_update(
             index_elements=[ReviewRow.id],
             set_={"error": stmt.excluded.error, "language": stmt.excluded.language,
                   "classified_at": stmt.excluded.classified_at},
-            where=ReviewRow.error.is_not(None),
+            where=ReviewRow.__table__.c.error.is_not(None),
         )
         with self._session.begin() as session:
             session.execute(retried, reviews)
@@ -85,11 +85,11 @@ class Store:
         versions = {row["model_version"]: row["threshold"] for row in rows}
         now = datetime.now(UTC)
         session.execute(
-            self._insert(ModelVersion).on_conflict_do_nothing(),
+            self._insert(ModelVersion.__table__).on_conflict_do_nothing(),
             [{"version": v, "threshold": t, "registered_at": now} for v, t in versions.items()],
         )
         # No conflict target: skips both a repeated (review, version) and a second served answer.
-        session.execute(self._insert(PredictionRow).on_conflict_do_nothing(), rows)
+        session.execute(self._insert(PredictionRow.__table__).on_conflict_do_nothing(), rows)
 
     @_translating_errors
     def mark_replied(self, review_ids: Sequence[str], at: datetime | None = None) -> None:

@@ -1,0 +1,133 @@
+"""Rows/s of the worker's batched history writes (`Store.save_verdicts`) on SQLite and Postgres.
+
+For each database: batches of --batch-size (256, the worker's largest batch) against a baseline
+measured in the same run, one review per transaction (what a writer without batching does);
+then the same batches again (a redelivery, all duplicates). Prints rows/s, per-batch latency
+percentiles and the ratio to the baseline.
+
+    nice python bench/storage_writes.py
+    nice python bench/storage_writes.py --batches 40 --postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+"""
+
+import argparse
+import statistics
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+import sqlalchemy
+
+from reviewbot.messages import Label, Language, Prediction, Review, Source, Verdict
+from storage import migrate, open_store
+from storage.engine import make_engine
+
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def make_verdicts(n: int, rng: np.random.Generator) -> list[Verdict]:
+    """Verdicts shaped like real traffic: short texts, both languages, a few failures."""
+    verdicts = []
+    for i in range(n):
+        review = Review(id=uuid.uuid4().hex, text="a film review of average length " * int(rng.integers(1, 8)),
+                        source=Source.TELEGRAM if i % 3 else Source.DISCORD,
+                        chat_id=str(rng.integers(1e6)), user_id=str(rng.integers(1e5)))
+        if i % 50 == 49:
+            verdicts.append(Verdict(review=review, error="empty review"))
+            continue
+        p = round(float(rng.random()), 4)
+        prediction = Prediction(label=Label.POSITIVE if p >= 0.48 else Label.NEGATIVE, p_positive=p,
+                                threshold=0.48, language=Language.EN if i % 4 else Language.ES,
+                                n_tokens=int(rng.integers(5, 120)), truncated=False, model_version="bench-v1")
+        verdicts.append(Verdict(review=review, prediction=prediction, latency_ms=12.0, batch_size=256,
+                                classified_at=datetime.now(UTC)))
+    return verdicts
+
+
+def timed_batches(store, batches: list[list[Verdict]]) -> tuple[float, list[float]]:
+    """Rows/s over all batches and each batch's latency in ms."""
+    latencies = []
+    started = time.perf_counter()
+    for batch in batches:
+        t0 = time.perf_counter()
+        store.save_verdicts(batch)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    elapsed = time.perf_counter() - started
+    return sum(map(len, batches)) / elapsed, latencies
+
+
+def percentiles(latencies: list[float]) -> str:
+    p50, p95, p99 = np.percentile(latencies, [50, 95, 99])
+    return f"p50 {p50:7.2f} ms  p95 {p95:7.2f} ms  p99 {p99:7.2f} ms"
+
+
+@contextmanager
+def sqlite_database():
+    with tempfile.TemporaryDirectory() as folder:
+        yield f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+
+
+@contextmanager
+def postgres_database(base_url: str):
+    """A schema of its own, dropped afterwards, so the bench leaves the shared database as it was."""
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = sqlalchemy.create_engine(base_url)
+    with admin.begin() as connection:
+        connection.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in base_url else "?"
+    url = f"{base_url}{separator}options={quote(f'-csearch_path={schema}')}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def bench(name: str, url: str, batches: int, batch_size: int, baseline_rows: int, rng) -> None:
+    store = open_store(url)
+    warmup = make_verdicts(batch_size, rng)
+    store.save_verdicts(warmup)  # first connection, statement caches
+
+    rows = [make_verdicts(batch_size, rng) for _ in range(batches)]
+    batched_rate, batched_latency = timed_batches(store, rows)
+    redelivery_rate, redelivery_latency = timed_batches(store, rows)
+    single_rate, single_latency = timed_batches(store, [[v] for v in make_verdicts(baseline_rows, rng)])
+    store.close()
+
+    print(f"\n{name}: {batches} batches of {batch_size} ({batches * batch_size} rows), baseline {baseline_rows} rows")
+    print(f"  batched {batch_size:>4}      {batched_rate:9.0f} rows/s  {percentiles(batched_latency)}")
+    print(f"  redelivered {batch_size:>4}  {redelivery_rate:9.0f} rows/s  {percentiles(redelivery_latency)}")
+    print(f"  baseline 1 per txn  {single_rate:9.0f} rows/s  {percentiles(single_latency)}")
+    print(f"  batched / baseline  {batched_rate / single_rate:9.1f} x   "
+          f"(median batch {statistics.median(batched_latency):.1f} ms for {batch_size} rows)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, default=40)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--baseline-rows", type=int, default=500, help="reviews written one per transaction")
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES, help="empty string: skip Postgres")
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+
+    with sqlite_database() as url:
+        bench("SQLite (WAL, synchronous=NORMAL)", url, args.batches, args.batch_size, args.baseline_rows, rng)
+    if args.postgres_url:
+        try:
+            with postgres_database(args.postgres_url) as url:
+                bench("Postgres", url, args.batches, args.batch_size, args.baseline_rows, rng)
+        except sqlalchemy.exc.OperationalError as error:
+            print(f"\nPostgres skipped: {error.orig}")
+
+
+if __name__ == "__main__":
+    main()

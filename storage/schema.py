@@ -16,7 +16,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    String,
     Text,
     text,
 )
@@ -54,10 +53,14 @@ class Base(DeclarativeBase):
     pass
 
 
+# Ids that come from outside (queue, platforms, checkpoint names) are TEXT: a VARCHAR limit would
+# turn one unexpectedly long id into a batch that fails on every retry. Postgres stores both alike.
+
+
 class ModelVersion(Base):
     __tablename__ = "model_versions"
 
-    version: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version: Mapped[str] = mapped_column(Text, primary_key=True)
     #: Checkpoint folder; NULL when a prediction arrived before `register_model`.
     path: Mapped[str | None] = mapped_column(Text)
     threshold: Mapped[float | None] = mapped_column(Float)
@@ -70,15 +73,15 @@ class ReviewRow(Base):
     __tablename__ = "reviews"
 
     #: The review id from the queue: unique, which makes redelivery idempotent.
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
     #: NULL once retention has pruned it.
     text: Mapped[str | None] = mapped_column(Text)
     #: Length of the text in characters, kept after pruning for drift history.
     text_chars: Mapped[int] = mapped_column(Integer)
     source: Mapped[Source] = mapped_column(_enum(Source, "source"))
-    chat_id: Mapped[str | None] = mapped_column(String(64))
-    user_id: Mapped[str | None] = mapped_column(String(64))
-    message_id: Mapped[str | None] = mapped_column(String(64))
+    chat_id: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(Text)
     #: Language the classifier detected; NULL when the review failed before that.
     language: Mapped[Language | None] = mapped_column(_enum(Language, "language"))
     #: Why the review got no prediction (bad input, ...); NULL for classified reviews.
@@ -123,7 +126,7 @@ class FeedbackRow(Base):
 
     review_id: Mapped[str] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True)
     #: Who gave it, on the review's platform; one answer per person and review (the latest wins).
-    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(Text, primary_key=True)
     #: The label the person says is right.
     label: Mapped[Label] = mapped_column(_enum(Label, "label"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -187,7 +187,7 @@ class Store:
             after = (rows[-1].received_at, rows[-1].id)
 
     def session(self) -> Session:
-        """A session for the room's own read-only helpers (drift, export)."""
+        """A session for the room's own helpers (drift, retention, feedback export)."""
         return self._session()
 
     def close(self) -> None:
@@ -216,7 +216,7 @@ def _one_per_review(verdicts: Sequence[Verdict]) -> list[Verdict]:
 def _review_values(review: Review) -> dict:
     return {
         "id": review.id,
-        "text": review.text,
+        "text": _storable(review.text),
         "text_chars": len(review.text),
         "source": review.source,
         "chat_id": review.chat_id,
@@ -224,6 +224,12 @@ def _review_values(review: Review) -> dict:
         "message_id": review.message_id,
         "received_at": review.received_at,
     }
+
+
+def _storable(text: str) -> str:
+    """The text with what a database refuses replaced: NUL (Postgres TEXT cannot hold it) and lone
+    surrogates (not UTF-8), so a hostile review is kept, recognisably, instead of failing its batch."""
+    return text.replace("\x00", "\N{REPLACEMENT CHARACTER}").encode("utf-8", "replace").decode("utf-8")
 
 
 def _outcome_values(verdict: Verdict) -> dict:

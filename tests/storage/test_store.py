@@ -136,3 +136,12 @@ def test_forget_deletes_everything_of_one_user_and_nothing_of_others(store):
     assert predictions == {v.review.id for v in others}
     assert feedback == {(others[0].review.id, "8"), (same_id_other_platform.review.id, "42")}
     assert store.forget_user(Source.TELEGRAM, "42") == 0
+
+
+def test_hostile_text_and_long_ids_are_stored_not_failed(store):
+    hostile = verdict(0.5, text="nul \x00 and a lone surrogate \ud800 <b>html</b>", user="x" * 300)
+    store.save_verdicts([hostile])
+    with store.session() as session:
+        row = session.get(ReviewRow, hostile.review.id)
+    assert row.text == "nul \N{REPLACEMENT CHARACTER} and a lone surrogate ? <b>html</b>"
+    assert row.user_id == "x" * 300 and row.text_chars == len(hostile.review.text)

@@ -19,12 +19,13 @@ depends_on: str | Sequence[str] | None = None
 # was when later revisions change the ORM classes.
 TIMESTAMP = sa.DateTime(timezone=False)
 ENUM = sa.String(16)
+ID = sa.Text()
 
 
 def upgrade() -> None:
     op.create_table(
         "model_versions",
-        sa.Column("version", sa.String(128), primary_key=True),
+        sa.Column("version", ID, primary_key=True),
         sa.Column("path", sa.Text()),
         sa.Column("threshold", sa.Float()),
         sa.Column("metrics", sa.JSON()),
@@ -32,13 +33,13 @@ def upgrade() -> None:
     )
     op.create_table(
         "reviews",
-        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("id", ID, primary_key=True),
         sa.Column("text", sa.Text()),
         sa.Column("text_chars", sa.Integer(), nullable=False),
         sa.Column("source", ENUM, nullable=False),
-        sa.Column("chat_id", sa.String(64)),
-        sa.Column("user_id", sa.String(64)),
-        sa.Column("message_id", sa.String(64)),
+        sa.Column("chat_id", ID),
+        sa.Column("user_id", ID),
+        sa.Column("message_id", ID),
         sa.Column("language", ENUM),
         sa.Column("error", sa.Text()),
         sa.Column("received_at", TIMESTAMP, nullable=False),
@@ -49,8 +50,8 @@ def upgrade() -> None:
     op.create_index("ix_reviews_source_user", "reviews", ["source", "user_id"])
     op.create_table(
         "predictions",
-        sa.Column("review_id", sa.String(64), sa.ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True),
-        sa.Column("model_version", sa.String(128), sa.ForeignKey("model_versions.version"), primary_key=True),
+        sa.Column("review_id", ID, sa.ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("model_version", ID, sa.ForeignKey("model_versions.version"), primary_key=True),
         sa.Column("p_positive", sa.Float(), nullable=False),
         sa.Column("threshold", sa.Float(), nullable=False),
         sa.Column("label", ENUM, nullable=False),
@@ -66,8 +67,8 @@ def upgrade() -> None:
     op.create_index("ix_predictions_model_version", "predictions", ["model_version"])
     op.create_table(
         "feedback",
-        sa.Column("review_id", sa.String(64), sa.ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True),
-        sa.Column("user_id", sa.String(64), primary_key=True),
+        sa.Column("review_id", ID, sa.ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("user_id", ID, primary_key=True),
         sa.Column("label", ENUM, nullable=False),
         sa.Column("created_at", TIMESTAMP, nullable=False),
     )

@@ -1,0 +1,153 @@
+"""Reading labelled data: formats, column detection, label mappings, cleaning, counted drops."""
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv
+import pyarrow.parquet
+import pytest
+
+from training import labels
+from training.columns import detect_columns
+from training.data import clean, load_data, read_table
+from training.errors import DataError
+
+
+def test_known_column_names_win_and_say_so() -> None:
+    table = {
+        "critic_name": ["a very long critic name that is longer than any review"] * 2,
+        "review_content": ["good", "bad"],
+        "review_type": ["Fresh", "Rotten"],
+        "rotten_tomatoes_link": ["m/a", "m/b"],
+    }
+    columns = detect_columns(table)
+    assert (columns.text, columns.label, columns.group) == ("review_content", "review_type", "rotten_tomatoes_link")
+    assert columns.reasons == {"text": "known name", "label": "known name", "group": "known name"}
+
+
+def test_unknown_names_fall_back_to_the_longest_strings() -> None:
+    table = {"a": ["x", "y"], "b": ["a long review text", "another long one"], "sentiment": [1, 0]}
+    columns = detect_columns(table)
+    assert columns.text == "b"
+    assert "longest strings" in columns.reasons["text"]
+    assert columns.group is None
+
+
+def test_given_columns_are_used_and_checked() -> None:
+    table = {"opinion": ["good", "bad"], "y": [1, 0], "film": ["a", "b"]}
+    columns = detect_columns(table, text="opinion", label="y", group="film")
+    assert (columns.text, columns.label, columns.group) == ("opinion", "y", "film")
+    assert columns.reasons["label"] == "given"
+    with pytest.raises(DataError, match="no label column 'nope'"):
+        detect_columns(table, label="nope")
+
+
+def test_missing_label_column_is_a_clear_error() -> None:
+    with pytest.raises(DataError, match="--label-column"):
+        detect_columns({"text": ["good"], "other": ["x"]})
+
+
+@pytest.mark.parametrize(
+    ("mapping", "raw", "expected"),
+    [
+        ("fresh-rotten", ["Fresh", "rotten", "FRESH ", "spoiled", None], [1, 0, 1, None, None]),
+        ("stars", [1, 2, 3, 4, 5, "4", 2.5, "x"], [0, 0, None, 1, 1, 1, None, None]),
+        ("pn", ["P", "N", "NEU", "NONE", "p"], [1, 0, None, None, 1]),
+        ("binary", [1, 0, True, False, "true", "0", "positive", "neg", 2], [1, 0, 1, 0, 1, 0, 1, 0, None]),
+        ("score", [2.3, -0.6, 0.49, -0.49, 0.5, -0.5, float("nan"), "3.1"], [1, 0, None, None, 1, 0, None, 1]),
+    ],
+)
+def test_every_label_mapping(mapping: str, raw: list, expected: list) -> None:
+    to_label = labels.mapper(mapping, dead_zone=0.5)
+    assert [to_label(value) for value in raw] == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["Fresh", "Rotten"], "fresh-rotten"),
+        (["P", "N", "NEU", "NONE"], "pn"),
+        ([0, 1, 1], "binary"),
+        ([True, False], "binary"),
+        (["positive", "negative"], "binary"),
+        ([1, 2, 3, 4, 5], "stars"),
+        ([-1.2, 3.4, 0.1], "score"),
+    ],
+)
+def test_mapping_is_detected_from_the_values(values: list, expected: str) -> None:
+    assert labels.detect_mapping(values)[0] == expected
+
+
+def test_undetectable_labels_ask_for_a_mapping() -> None:
+    with pytest.raises(DataError, match="--label-mapping"):
+        labels.detect_mapping(["great", "awful", "meh"])
+
+
+def test_cleaning_unescapes_html_drops_tags_and_collapses_whitespace() -> None:
+    assert clean("Great&nbsp;<b>film</b>,\n\t really &amp; truly<br/>") == "Great film , really & truly"
+    assert clean(None) == ""
+
+
+def _write(path: Path, rows: list[dict]) -> Path:
+    table = pa.Table.from_pylist(rows)
+    name = path.name
+    if name.endswith(".csv"):
+        pyarrow.csv.write_csv(table, path)
+    elif name.endswith(".tsv"):
+        pyarrow.csv.write_csv(table, path, pyarrow.csv.WriteOptions(delimiter="\t"))
+    elif name.endswith(".parquet"):
+        pyarrow.parquet.write_table(table, path)
+    else:
+        path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+ROWS = [
+    {"review": "A <i>great</i> film &amp; a moving story", "stars": 5, "movie_id": "m1"},
+    {"review": "Boring,\nfar too long", "stars": 1, "movie_id": "m1"},
+    {"review": "   ", "stars": 4, "movie_id": "m2"},  # empty after cleaning
+    {"review": "It was fine I guess", "stars": 3, "movie_id": "m2"},  # neutral star
+    {"review": "A great film & a moving story", "stars": 4, "movie_id": "m3"},  # duplicate after cleaning
+    {"review": "Loved it", "stars": 4, "movie_id": "m3"},
+]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".parquet"])
+def test_every_format_reads_cleans_and_counts_drops(tmp_path: Path, suffix: str) -> None:
+    path = _write(tmp_path / f"reviews{suffix}", ROWS)
+    examples, summary = load_data(path, tmp_path)
+    assert summary.columns == {"text": "review", "label": "stars", "group": "movie_id"}
+    assert summary.label_mapping == "stars"
+    assert examples.texts == ["A great film & a moving story", "Boring, far too long", "Loved it"]
+    assert examples.labels.tolist() == [1, 0, 1]
+    assert examples.groups == ["m1", "m1", "m3"]
+    assert summary.dropped == {"empty text": 1, "unusable label (stars)": 1, "duplicate text": 1}
+    assert summary.rows_read == len(ROWS) == summary.rows_kept + sum(summary.dropped.values())
+    assert (summary.positives, summary.negatives, summary.groups) == (2, 1, 2)
+
+
+def test_unknown_format_and_missing_file_are_clear(tmp_path: Path) -> None:
+    (tmp_path / "reviews.xlsx").write_text("x")
+    with pytest.raises(DataError, match="unknown format"):
+        read_table(tmp_path / "reviews.xlsx")
+    with pytest.raises(DataError, match="does not exist"):
+        read_table(tmp_path / "missing.csv")
+
+
+def test_vader_movies_builtin(builtin_data) -> None:
+    examples, summary = builtin_data("vader-movies")
+    assert summary.rows_read == 10_605  # the published snippet count
+    assert summary.label_mapping == "score"
+    assert summary.rows_kept == len(examples) == summary.positives + summary.negatives
+    assert summary.rows_read == summary.rows_kept + sum(summary.dropped.values())
+    assert summary.dropped["unusable label (score)"] > 0  # the |score| < 0.5 dead zone
+    assert 0.45 < summary.positives / summary.rows_kept < 0.55
+
+
+def test_evomsa_es_builtin_keeps_only_p_and_n(builtin_data) -> None:
+    examples, summary = builtin_data("evomsa-es")
+    assert summary.rows_read == 1_000
+    assert summary.label_mapping == "pn"
+    assert summary.dropped["unusable label (pn)"] > 0  # NEU and NONE
+    assert set(examples.labels.tolist()) == {0, 1}

@@ -1,0 +1,127 @@
+"""End to end on tiny random models: the checkpoint `reviewbot train` writes is what model/ serves."""
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv
+import pytest
+
+from model import load
+from model.checkpoint import read_meta
+from training import hashing
+from training.data import load_data
+from training.settings import TrainingSettings
+from training.splits import split
+from training.train import evaluate, train
+
+from .conftest import review_rows
+
+
+@pytest.fixture(scope="module")
+def tiny_bert_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random BERT (the backbone's architecture, with a pooler) and a tokenizer."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    from model.tiny import train_tokenizer
+
+    torch.manual_seed(0)
+    tokenizer = train_tokenizer()
+    config = BertConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+        intermediate_size=64, max_position_embeddings=512, pad_token_id=tokenizer.pad_token_id,
+    )  # fmt: skip
+    out = tmp_path_factory.mktemp("tiny-bert")
+    BertModel(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def _settings(base: Path, tmp_path: Path, **overrides) -> TrainingSettings:
+    values = {"base_model": str(base), "data_cache": tmp_path / "cache", "head_epochs": 40, "val_fraction": 0.2, "test_fraction": 0.25}
+    return TrainingSettings(**(values | overrides))
+
+
+@pytest.mark.parametrize("base", ["tiny_bert_base", "tiny_checkpoint"])
+def test_head_mode_checkpoint_serves_the_fitted_head(
+    base: str, request: pytest.FixtureRequest, reviews_csv: Path, tmp_path: Path
+) -> None:
+    result = train(str(reviews_csv), tmp_path / "out", _settings(request.getfixturevalue(base), tmp_path))
+    # The head fitted on cached embeddings and the saved model served end to end agree.
+    np.testing.assert_allclose(result.head_validation_p, result.served_validation_p, atol=1e-5)
+    classifier = load(result.path)
+    meta = read_meta(result.path)
+    assert classifier.threshold == meta.threshold == result.meta.threshold
+    assert classifier.model.config.id2label == {0: "NEGATIVE", 1: "POSITIVE"}
+    extra = meta.model_extra
+    assert extra["data"]["columns"] == {"text": "review_content", "label": "review_type", "group": "rotten_tomatoes_link"}
+    assert extra["splits"]["kind"] == "by group"
+    assert extra["content_hash"] == hashing.content_hash(result.path, meta.threshold)
+    for name in ("accuracy", "f1", "precision", "recall", "roc_auc", "confusion_matrix"):
+        assert name in meta.metrics["test"]["at_threshold"] and name in meta.metrics["test"]["at_0.5"]
+    assert set(meta.metrics["test"]["per_language"]) <= {"en", "es", "other"}
+    for plot in extra["plots"]:
+        assert (result.path / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (tmp_path / "out.partial").exists()
+
+
+def test_threshold_is_chosen_on_validation_only(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    """Flipping every test label changes the test metrics but not the threshold."""
+    rows = review_rows()
+    settings = _settings(tiny_checkpoint, tmp_path)
+    examples, _ = load_data(_csv(tmp_path / "a.csv", rows), tmp_path)
+    splits, _ = split(examples, settings.val_fraction, settings.test_fraction, settings.seed)
+    test_movies = set(splits.test.groups)
+    flipped = [
+        row | {"review_type": {"Fresh": "Rotten", "Rotten": "Fresh"}[row["review_type"]]}
+        if row["rotten_tomatoes_link"] in test_movies
+        else row
+        for row in rows
+    ]
+    first = train(str(tmp_path / "a.csv"), tmp_path / "first", settings)
+    second = train(_csv(tmp_path / "b.csv", flipped), tmp_path / "second", settings)
+    assert first.meta.threshold == second.meta.threshold
+    one, two = (r.meta.metrics["test"]["at_threshold"] for r in (first, second))
+    assert one["n"] == two["n"] == len(splits.test)
+    assert one["accuracy"] + two["accuracy"] == pytest.approx(1.0)
+
+
+def test_evaluate_recomputes_the_stored_test_metrics(tiny_checkpoint: Path, reviews_csv: Path, tmp_path: Path) -> None:
+    settings = _settings(tiny_checkpoint, tmp_path)
+    result = train(str(reviews_csv), tmp_path / "out", settings)
+    examples, _ = load_data(reviews_csv, tmp_path)
+    splits, _ = split(examples, settings.val_fraction, settings.test_fraction, settings.seed)
+    test_rows = [{"text": t, "label": int(y)} for t, y in zip(splits.test.texts, splits.test.labels, strict=True)]
+    measured = evaluate(result.path, _csv(tmp_path / "test.csv", test_rows), settings, plots_dir=tmp_path / "plots")
+    assert measured["at_threshold"] == result.meta.metrics["test"]["at_threshold"]
+    assert all(Path(plot).is_file() for plot in measured["plots"])
+
+
+def test_full_mode_fine_tunes_and_keeps_the_best_checkpoint(tiny_checkpoint: Path, reviews_csv: Path, tmp_path: Path) -> None:
+    settings = _settings(tiny_checkpoint, tmp_path, mode="full", epochs=2, batch_size=16, learning_rate=1e-3)
+    result = train(str(reviews_csv), tmp_path / "out", settings)
+    training = result.meta.model_extra["training"]
+    assert training["mode"] == "full"
+    assert training["precision"] == "fp32"  # CPU
+    assert training["frozen_word_embeddings"] is True  # auto on CPU
+    evaluations = [entry for entry in training["log_history"] if "eval_f1" in entry]
+    assert training["best_validation_f1"] == max(entry["eval_f1"] for entry in evaluations)
+    assert training["best_step"] in [entry["step"] for entry in evaluations]
+    assert load(result.path).threshold == result.meta.threshold
+    assert not any(result.path.glob("checkpoint-*")) and not (result.path / "trainer").exists()
+
+
+def test_an_existing_output_is_not_replaced_without_overwrite(tiny_checkpoint: Path, reviews_csv: Path, tmp_path: Path) -> None:
+    from training.errors import DataError
+
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("mine")
+    with pytest.raises(DataError, match="--overwrite"):
+        train(str(reviews_csv), tmp_path / "out", _settings(tiny_checkpoint, tmp_path))
+    assert (tmp_path / "out" / "keep.txt").read_text() == "mine"
+
+
+def _csv(path: Path, rows: list[dict]) -> Path:
+    pyarrow.csv.write_csv(pa.Table.from_pylist(rows), path)
+    return path

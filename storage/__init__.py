@@ -1,7 +1,6 @@
 """Review history in SQLite (default) or Postgres: the worker's writes, admin SQL, drift, feedback."""
 
 import logging
-
 from typing import TYPE_CHECKING
 
 from storage.errors import StoreNotMigrated, StoreUnavailable
@@ -10,6 +9,8 @@ if TYPE_CHECKING:
     from storage.store import Store
 
 __all__ = ["Store", "StoreNotMigrated", "StoreUnavailable", "open_store"]
+
+log = logging.getLogger(__name__)
 
 
 def __getattr__(name: str):
@@ -45,7 +46,7 @@ def open_store(url: str | None = None) -> "Store":
         with unavailable_as_store_error(url):
             current = migrate.current_revision(engine)
     except StoreUnavailable as error:
-        logging.getLogger(__name__).warning("%s; the store will retry on use", error)
+        log.warning("%s; the store will retry on use", error)
         return Store(engine)
     if current != migrate.head_revision():
         engine.dispose()

@@ -15,7 +15,9 @@ import numpy as np
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from reviewbot.messages import Label
 from reviewbot.settings import CommonSettings
+from storage.engine import unavailable_as_store_error
 from storage.schema import FeedbackRow, PredictionRow, ReviewRow
 from storage.settings import StorageSettings
 
@@ -173,17 +175,25 @@ def load_window(store, window: Window) -> WindowData:
     end = datetime.combine(window.end + timedelta(days=1), time(), UTC)
     in_window = (ReviewRow.received_at >= start, ReviewRow.received_at < end)
     served = (PredictionRow.review_id == ReviewRow.id) & PredictionRow.served
-    scores = select(PredictionRow.p_positive, PredictionRow.threshold, PredictionRow.label,
-                    ReviewRow.language, ReviewRow.text_chars, ReviewRow.received_at).join(ReviewRow, served)
-    feedback = select(ReviewRow.language, FeedbackRow.label != PredictionRow.label) \
-        .join(ReviewRow, FeedbackRow.review_id == ReviewRow.id).join(PredictionRow, served)
-    with store.session() as session:
-        rows = session.execute(scores.where(*in_window)).all()
-        feedback_rows = session.execute(feedback.where(*in_window)).all()
+    scores = (
+        select(PredictionRow.p_positive, PredictionRow.threshold, PredictionRow.label,
+               ReviewRow.language, ReviewRow.text_chars, ReviewRow.received_at)
+        .select_from(ReviewRow).join(PredictionRow, served).where(*in_window)
+    )
+    feedback = (
+        select(ReviewRow.language, FeedbackRow.label != PredictionRow.label)
+        .select_from(FeedbackRow)
+        .join(ReviewRow, FeedbackRow.review_id == ReviewRow.id)
+        .join(PredictionRow, served)
+        .where(*in_window)
+    )
+    with unavailable_as_store_error(store.url), store.session() as session:
+        rows = session.execute(scores).all()
+        feedback_rows = session.execute(feedback).all()
     return WindowData(
         p_positive=np.array([r[0] for r in rows], dtype=float),
         threshold=np.array([r[1] for r in rows], dtype=float),
-        positive=np.array([r[2] == "positive" for r in rows], dtype=bool),
+        positive=np.array([r[2] == Label.POSITIVE for r in rows], dtype=bool),
         language=np.array([_language(r[3]) for r in rows], dtype=object),
         chars=np.array([r[4] for r in rows], dtype=float),
         day=np.array([r[5].date().isoformat() for r in rows], dtype=object),

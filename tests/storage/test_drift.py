@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pytest
 
-from reviewbot.messages import Language
+from reviewbot.messages import Label, Language
 from storage.drift import DriftReport, default_windows, drift_report
 from tests.storage.history import verdict
 
@@ -57,6 +57,20 @@ def test_the_same_distribution_stays_quiet_and_writes_json_and_plots(store, tmp_
     assert saved.overall == report.overall
     for name in ("scores.png", "daily_positive_rate.png"):
         assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
+
+
+def test_feedback_disagreement_is_reported_per_window(store, tmp_path):
+    current_day = datetime(2026, 11, 9, 12, tzinfo=UTC)
+    judged = [verdict(0.9, at=current_day), verdict(0.8, at=current_day), verdict(0.2, language=Language.ES, at=current_day)]
+    store.save_verdicts(judged)
+    store.add_feedback(judged[0].review.id, "a", Label.NEGATIVE)   # disagrees
+    store.add_feedback(judged[1].review.id, "a", Label.POSITIVE)   # agrees
+    store.add_feedback(judged[2].review.id, "a", Label.NEGATIVE)   # agrees
+    report = drift_report(REFERENCE, CURRENT, tmp_path, store=store)
+    by_language = {segment.language: segment for segment in report.languages}
+    assert report.overall.disagreement_current == pytest.approx(1 / 3)
+    assert (by_language["en"].disagreement_current, by_language["es"].disagreement_current) == (0.5, 0.0)
+    assert report.overall.disagreement_reference is None  # no feedback then
 
 
 def test_too_few_reviews_give_no_verdict(store, tmp_path):

@@ -48,10 +48,12 @@ def open_store(url: str | None = None) -> "Store":
     except StoreUnavailable as error:
         log.warning("%s; the store will retry on use", error)
         return Store(engine)
-    if current != migrate.head_revision():
+    head = migrate.head_revision()
+    if current != head:
         engine.dispose()
-        raise StoreNotMigrated(
-            f"database schema is at {current or 'nothing'}, this ReviewBot needs "
-            f"{migrate.head_revision()}: run `reviewbot db upgrade`"
-        )
+        if current is not None and not migrate.is_known(current):
+            raise StoreNotMigrated(f"database schema {current} is newer than this ReviewBot ({head}): upgrade ReviewBot")
+        raise StoreNotMigrated(f"database schema is at {current or 'nothing'}, this ReviewBot needs {head}: "
+                               "run `reviewbot db upgrade`")
     return Store(engine)
+

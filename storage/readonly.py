@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-
 from storage.engine import dialect_of, make_engine, unavailable_as_store_error
 
 

@@ -62,3 +62,27 @@ def test_open_store_migrates_an_embedded_sqlite_database(empty_database_url):
 def test_open_store_refuses_an_unmigrated_server_database(empty_database_url):
     with pytest.raises(StoreNotMigrated, match="reviewbot db upgrade"):
         open_store(empty_database_url)
+
+
+@pytest.mark.parametrize("empty_database_url", ["sqlite"], indirect=True)
+def test_workers_starting_together_migrate_the_embedded_database_once(empty_database_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def start_worker(_):
+        store = open_store(empty_database_url)
+        store.close()
+        return True
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(start_worker, range(4)))
+    assert _inspect(empty_database_url)[2] == migrate.head_revision()
+
+
+@pytest.mark.parametrize("empty_database_url", ["postgres"], indirect=True)
+def test_open_store_refuses_a_database_migrated_by_newer_code(database_url):
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    with pytest.raises(StoreNotMigrated, match="newer than this ReviewBot"):
+        open_store(database_url)

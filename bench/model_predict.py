@@ -52,26 +52,6 @@ def short_reviews(n: int, seed: int = 0) -> list[str]:
     return reviews
 
 
-def build_checkpoint(backbone: Path, out: Path, seed: int = 0) -> Path:
-    """The backbone with a random 2-label head, saved as a servable checkpoint folder."""
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-    from transformers.utils import logging as hf_logging
-
-    from model.checkpoint import CheckpointMeta, write_meta
-
-    hf_logging.set_verbosity_error()  # the "newly initialized head" report is expected here
-    torch.manual_seed(seed)
-    labels = {0: "NEGATIVE", 1: "POSITIVE"}
-    model = AutoModelForSequenceClassification.from_pretrained(
-        backbone, num_labels=2, id2label=labels, label2id={v: k for k, v in labels.items()}
-    )
-    model.save_pretrained(out)
-    AutoTokenizer.from_pretrained(backbone).save_pretrained(out)
-    write_meta(out, CheckpointMeta(threshold=0.5, base_model="multilingual-e5-small (random head)"))
-    return out
-
-
 def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
@@ -87,14 +67,16 @@ def main() -> None:
     args = parser.parse_args()
 
     import torch
+    from transformers.utils import logging as hf_logging
 
     from model import ModelSettings, load
-    from model.backbone import build_backbone
+    from model.backbone import build_backbone, random_head_checkpoint
 
+    hf_logging.disable_progress_bar()
     backbone = args.backbone or build_backbone()
     reviews = short_reviews(args.reviews)
     with tempfile.TemporaryDirectory() as tmp:
-        checkpoint = build_checkpoint(backbone, Path(tmp) / "e5-random-head")
+        checkpoint = random_head_checkpoint(backbone, Path(tmp) / "e5-random-head")
         classifier = load(checkpoint, ModelSettings(device=args.device))
         print(f"device {classifier.device}, torch threads {torch.get_num_threads()}")
         classifier.predict(reviews[:64])  # warm up kernels and the language detector

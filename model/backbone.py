@@ -295,6 +295,38 @@ def is_built(folder: Path, source: Path) -> bool:
     return built.get("source") == source_fingerprint(source)
 
 
+def random_head_checkpoint(
+    backbone: Path, out: Path, threshold: float = 0.5, seed: int = 0
+) -> Path:
+    """A servable checkpoint folder: the backbone with a fresh (random) 2-label head.
+
+    For benchmarks and tests of the real-size model; training produces the useful ones.
+    """
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    from model.checkpoint import CheckpointMeta, write_meta
+    from model.tiny import ID2LABEL
+
+    torch.manual_seed(seed)
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the "newly initialized pooler and head" report is expected
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(
+            backbone,
+            num_labels=2,
+            id2label=ID2LABEL,
+            label2id={label: index for index, label in ID2LABEL.items()},
+        )
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    model.save_pretrained(out)
+    AutoTokenizer.from_pretrained(backbone).save_pretrained(out)
+    write_meta(out, CheckpointMeta(threshold=threshold, base_model=f"{NAME} (random head)"))
+    return out
+
+
 # -- the build -------------------------------------------------------------------------------
 def build_backbone(
     out: Path | None = None,

@@ -208,6 +208,23 @@ def test_loads_as_two_label_classifier(backbone: Path):
     )
 
 
+@pytest.mark.slow
+def test_serves_through_model_load(backbone: Path, tmp_path: Path):
+    """A checkpoint on the backbone loads with model.load and labels alike alone and batched."""
+    from model import load
+    from model.backbone import random_head_checkpoint
+
+    classifier = load(random_head_checkpoint(backbone, tmp_path / "checkpoint", threshold=0.5))
+    texts = ENGLISH + SPANISH + EMOJI
+    batched = classifier.predict(texts)
+    alone = [classifier.predict([text])[0] for text in texts]
+    for one, many in zip(alone, batched, strict=True):
+        assert one.label == many.label
+        assert abs(one.p_positive - many.p_positive) <= 1e-4
+    lengths = [len(ids) for ids in classifier.tokenizer(texts)["input_ids"]]
+    assert [prediction.n_tokens for prediction in batched] == lengths
+
+
 # -- building ------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_marker_records_verification(backbone: Path):

@@ -4,6 +4,8 @@ The real backbone is built once per session (~10-20 s on 2 cores) into a temp fo
 """
 
 import json
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -58,8 +60,10 @@ TOKENIZER_TEXTS = [
 
 
 @pytest.fixture(scope="session")
-def backbone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_backbone(tmp_path_factory.mktemp("backbone") / "multilingual-e5-small")
+def backbone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    folder = build_backbone(tmp_path_factory.mktemp("backbone") / "multilingual-e5-small")
+    yield folder
+    shutil.rmtree(folder)  # 470 MiB; pytest would keep it among its last three temp dirs
 
 
 @pytest.fixture(scope="session")
@@ -214,7 +218,9 @@ def test_serves_through_model_load(backbone: Path, tmp_path: Path):
     from model import load
     from model.backbone import random_head_checkpoint
 
-    classifier = load(random_head_checkpoint(backbone, tmp_path / "checkpoint", threshold=0.5))
+    checkpoint = random_head_checkpoint(backbone, tmp_path / "checkpoint", threshold=0.5)
+    classifier = load(checkpoint)
+    shutil.rmtree(checkpoint)  # 470 MiB, no longer needed once loaded
     texts = ENGLISH + SPANISH + EMOJI
     batched = classifier.predict(texts)
     alone = [classifier.predict([text])[0] for text in texts]

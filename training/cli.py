@@ -84,7 +84,7 @@ def train_command(
             overwrite,
         )
     except (DataError, ValueError) as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
     print_training(console, result.path, result.meta)
 
@@ -117,7 +117,7 @@ def evaluate_command(
             checkpoint, data, settings, DataOptions(text_column, label_column, None, label_mapping.value), plots
         )
     except (DataError, CheckpointError, ValueError) as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
     if json_out is not None:
         json_out.write_text(json.dumps(result, indent=2) + "\n")

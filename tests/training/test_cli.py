@@ -1,0 +1,86 @@
+"""`reviewbot train`, `reviewbot evaluate` and `reviewbot model default` as a person runs them."""
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from reviewbot.cli import app
+
+runner = CliRunner()
+
+
+def test_train_then_evaluate(tiny_checkpoint: Path, reviews_csv: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("REVIEWBOT_TRAINING_DATA_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app,
+        ["train", "--data", str(reviews_csv), "--out", str(out), "--base-model", str(tiny_checkpoint),
+         "--val-fraction", "0.2", "--test-fraction", "0.25", "--threshold-objective", "recall", "--target", "0.9"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "review_content (known name)" in result.output
+    assert "threshold" in result.output and str(out) in result.output.replace("\n", "")
+    meta = json.loads((out / "reviewbot.json").read_text())
+    assert meta["threshold_choice"]["objective"] == "recall"
+    assert meta["threshold_choice"]["validation_recall"] >= 0.9
+
+    metrics_file = tmp_path / "metrics.json"
+    result = runner.invoke(app, ["evaluate", str(out), "--data", str(reviews_csv), "--json", str(metrics_file)])
+    assert result.exit_code == 0, result.output
+    measured = json.loads(metrics_file.read_text())
+    assert measured["at_threshold"]["threshold"] == meta["threshold"]
+    assert measured["at_threshold"]["n"] == meta["data"]["rows_kept"]
+
+
+def test_bad_input_gets_a_clear_message(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "--data", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "does not exist" in result.output
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "missing"), "--data", "x.csv"])
+    assert result.exit_code == 1
+    assert "does not exist" in result.output
+
+
+def test_model_default_prints_an_existing_default_without_rebuilding(
+    tiny_checkpoint: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from training.default import ensure_default_checkpoint, is_complete
+
+    monkeypatch.setenv("REVIEWBOT_HOME", str(tmp_path))
+    from model.paths import default_checkpoint_dir
+
+    target = default_checkpoint_dir()
+    target.parent.mkdir(parents=True)
+    shutil.copytree(tiny_checkpoint, target)
+    assert is_complete(target)
+    result = runner.invoke(app, ["model", "default"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == str(target)
+    assert ensure_default_checkpoint() == target
+    (target / "model.safetensors").unlink()
+    assert not is_complete(target)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    os.environ.get("REVIEWBOT_TEST_TRAIN_DEFAULT") != "1",
+    reason="trains the real default checkpoint (~5 min on 2 cores); set REVIEWBOT_TEST_TRAIN_DEFAULT=1",
+)
+def test_default_checkpoint_is_built_from_the_offline_backbone(tmp_path: Path, monkeypatch) -> None:
+    """The real thing: backbone + head mode on vader-movies."""
+    from model import load
+    from training.default import ensure_default_checkpoint
+
+    home = Path(os.environ.get("REVIEWBOT_HOME", "~/.cache/reviewbot")).expanduser()
+    monkeypatch.setenv("REVIEWBOT_HOME", str(tmp_path))
+    if (home / "backbones").is_dir():  # reuse an already built backbone rather than rebuild it
+        (tmp_path / "backbones").symlink_to(home / "backbones")
+    path = ensure_default_checkpoint()
+    classifier = load(path)
+    assert classifier.meta.metrics["test"]["at_threshold"]["accuracy"] > 0.75
+    positive, negative = classifier.predict(["A wonderful, moving film.", "Dull, boring and far too long."])
+    assert positive.label == "positive" and negative.label == "negative"

@@ -16,6 +16,7 @@ import torch
 from transformers import (
     DataCollatorWithPadding,
     EarlyStoppingCallback,
+    PrinterCallback,
     Trainer,
     TrainerCallback,
     TrainingArguments,
@@ -138,6 +139,7 @@ def fine_tune(
         compute_metrics=validation_metrics,
         callbacks=[EarlyStoppingCallback(early_stopping_patience=settings.early_stopping_patience), RichProgress()],
     )
+    trainer.remove_callback(PrinterCallback)  # RichProgress shows the same, readably
     started = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - started

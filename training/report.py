@@ -57,7 +57,10 @@ def print_training(console: Console, path: Path, meta: CheckpointMeta) -> None:
     )
     rows = _rows(meta.metrics["test"], "test ")
     for name, report in meta.metrics.get("extra", {}).items():
-        rows.update(_rows(report, f"{name} "))
+        if "error" in report:
+            console.print(f"[yellow]not measured on {name}:[/yellow] {report['error']}", highlight=False)
+        else:
+            rows.update(_rows(report, f"{name} "))
     console.print(metrics_table("Test metrics (threshold chosen on validation)", rows))
     console.print(f"checkpoint: [bold]{path}[/bold] ({extra['seconds']} s)")
 

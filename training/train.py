@@ -83,7 +83,12 @@ def _fit(model, tokenizer, splits, settings: TrainingSettings, work_dir: Path) -
 
 
 def _evaluate_extra(classifier, name: str, settings: TrainingSettings, threshold: float) -> dict[str, Any]:
-    examples, summary = load_data(name, settings.cache_dir(), dead_zone=settings.dead_zone)
+    try:
+        examples, summary = load_data(name, settings.cache_dir(), dead_zone=settings.dead_zone)
+    except DataError as exc:
+        # An extra measurement is a bonus: a missing dataset must not cost the trained model.
+        log.warning("not measured on %s: %s", name, exc)
+        return {"error": str(exc)}
     p, languages = score_texts(classifier, examples.texts, f"scoring {name}")
     return {"data": summary.model_dump(), **report(examples.labels, p, threshold, languages)}
 

@@ -125,3 +125,9 @@ def test_an_existing_output_is_not_replaced_without_overwrite(tiny_checkpoint: P
 def _csv(path: Path, rows: list[dict]) -> Path:
     pyarrow.csv.write_csv(pa.Table.from_pylist(rows), path)
     return path
+
+
+def test_an_unavailable_extra_dataset_is_reported_not_fatal(tiny_checkpoint: Path, reviews_csv: Path, tmp_path: Path) -> None:
+    result = train(str(reviews_csv), tmp_path / "out", _settings(tiny_checkpoint, tmp_path), also_evaluate=(str(tmp_path / "gone.csv"),))
+    assert "does not exist" in result.meta.metrics["extra"][str(tmp_path / "gone.csv")]["error"]
+    assert load(result.path).threshold == result.meta.threshold

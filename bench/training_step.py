@@ -55,18 +55,24 @@ def main() -> None:
         texts = examples.texts[step * args.batch : (step + 1) * args.batch]
         labels = examples.labels[step * args.batch : (step + 1) * args.batch]
         encoded = tokenizer(texts, truncation=True, max_length=settings.max_length)
-        batch = collate([{"input_ids": ids, "labels": int(y)} for ids, y in zip(encoded["input_ids"], labels)])
+        batch = collate(
+            [{"input_ids": ids, "labels": int(y)} for ids, y in zip(encoded["input_ids"], labels)]
+        )
         for frozen, (model, optimizer, _) in variants.items():
             seconds = step_seconds(model, optimizer, batch)
             if step:  # the first step allocates the optimizer state
                 times[frozen].append(seconds)
-    print(f"torch threads: {torch.get_num_threads()}, batch {args.batch}, {args.steps} timed steps each")
+    print(
+        f"torch threads: {torch.get_num_threads()}, batch {args.batch}, {args.steps} timed steps each"
+    )
     for frozen in (False, True):
         print(
             f"word embeddings {'frozen   ' if frozen else 'trainable'}: {variants[frozen][2] / 1e6:6.1f}M trainable "
             f"parameters, {statistics.mean(times[frozen]):.3f} s/step (median {statistics.median(times[frozen]):.3f})"
         )
-    print(f"speed-up from freezing: {statistics.mean(times[False]) / statistics.mean(times[True]):.2f}x")
+    print(
+        f"speed-up from freezing: {statistics.mean(times[False]) / statistics.mean(times[True]):.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -41,6 +41,10 @@ def load_base(name: str, device: str = "cpu"):
             dtype=torch.float32,
         )
     except OSError as exc:
-        hint = "" if Path(name).exists() else " (no such folder, and the Hugging Face hub may be unreachable)"
+        hint = (
+            ""
+            if Path(name).exists()
+            else " (no such folder, and the Hugging Face hub may be unreachable)"
+        )
         raise DataError(f"cannot load the base model {name!r}{hint}: {exc}") from exc
     return model.to(device), tokenizer

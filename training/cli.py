@@ -36,26 +36,62 @@ MAPPING_HELP = "How labels become positive/negative (default: detected from the 
 def train_command(
     data: str = typer.Option(..., "--data", help=DATA_HELP),
     out: Path = typer.Option(..., "--out", help="Checkpoint folder to write."),
-    mode: Mode | None = typer.Option(None, "--mode", help="head: frozen encoder, minutes on a CPU; full: fine-tune everything.", show_default="head"),
-    base_model: str | None = typer.Option(None, "--base-model", help="Model name or folder to start from.", show_default="the offline backbone"),
+    mode: Mode | None = typer.Option(
+        None,
+        "--mode",
+        help="head: frozen encoder, minutes on a CPU; full: fine-tune everything.",
+        show_default="head",
+    ),
+    base_model: str | None = typer.Option(
+        None,
+        "--base-model",
+        help="Model name or folder to start from.",
+        show_default="the offline backbone",
+    ),
     text_column: str | None = typer.Option(None, "--text-column", help=TEXT_HELP),
     label_column: str | None = typer.Option(None, "--label-column", help=LABEL_HELP),
     group_column: str | None = typer.Option(None, "--group-column", help=GROUP_HELP),
     label_mapping: Mapping = typer.Option(Mapping.auto, "--label-mapping", help=MAPPING_HELP),
-    dead_zone: float | None = typer.Option(None, "--dead-zone", help="score mapping: |score| below this is dropped.", show_default="0.5"),
-    train_size: int | None = typer.Option(None, "--train-size", help="Stratified subsample of the training split."),
-    test_size: int | None = typer.Option(None, "--test-size", help="Stratified subsample of the test split."),
+    dead_zone: float | None = typer.Option(
+        None,
+        "--dead-zone",
+        help="score mapping: |score| below this is dropped.",
+        show_default="0.5",
+    ),
+    train_size: int | None = typer.Option(
+        None, "--train-size", help="Stratified subsample of the training split."
+    ),
+    test_size: int | None = typer.Option(
+        None, "--test-size", help="Stratified subsample of the test split."
+    ),
     val_fraction: float | None = typer.Option(None, "--val-fraction", show_default="0.1"),
     test_fraction: float | None = typer.Option(None, "--test-fraction", show_default="0.15"),
     seed: int | None = typer.Option(None, "--seed", show_default="0"),
     epochs: float | None = typer.Option(None, "--epochs", help="full mode.", show_default="3"),
-    learning_rate: float | None = typer.Option(None, "--learning-rate", help="full mode.", show_default="5e-5"),
-    batch_size: int | None = typer.Option(None, "--batch-size", help="full mode.", show_default="32"),
-    max_length: int | None = typer.Option(None, "--max-length", help="Tokens kept per review.", show_default="256"),
-    freeze_embeddings: str | None = typer.Option(None, "--freeze-embeddings", help="auto (CPU only), yes or no; full mode.", show_default="auto"),
-    objective: Objective = typer.Option(Objective.f1, "--threshold-objective", help="Maximize F1, or reach a target precision or recall, on validation."),
+    learning_rate: float | None = typer.Option(
+        None, "--learning-rate", help="full mode.", show_default="5e-5"
+    ),
+    batch_size: int | None = typer.Option(
+        None, "--batch-size", help="full mode.", show_default="32"
+    ),
+    max_length: int | None = typer.Option(
+        None, "--max-length", help="Tokens kept per review.", show_default="256"
+    ),
+    freeze_embeddings: str | None = typer.Option(
+        None,
+        "--freeze-embeddings",
+        help="auto (CPU only), yes or no; full mode.",
+        show_default="auto",
+    ),
+    objective: Objective = typer.Option(
+        Objective.f1,
+        "--threshold-objective",
+        help="Maximize F1, or reach a target precision or recall, on validation.",
+    ),
     target: float | None = typer.Option(None, "--target", help="The precision or recall to reach."),
-    also_evaluate: list[str] = typer.Option([], "--also-evaluate", help="Also measure on this dataset (repeatable), e.g. evomsa-es."),
+    also_evaluate: list[str] = typer.Option(
+        [], "--also-evaluate", help="Also measure on this dataset (repeatable), e.g. evomsa-es."
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace --out if it exists."),
 ) -> None:
     """Train a checkpoint: threshold chosen on validation, metrics measured on test."""
@@ -73,12 +109,16 @@ def train_command(
     }  # fmt: skip
     console = Console()
     try:
-        settings = TrainingSettings(**{key: value for key, value in overrides.items() if value is not None})
+        settings = TrainingSettings(
+            **{key: value for key, value in overrides.items() if value is not None}
+        )
         result = train(
             data,
             out,
             settings,
-            DataOptions(text_column, label_column, group_column, label_mapping.value, train_size, test_size),
+            DataOptions(
+                text_column, label_column, group_column, label_mapping.value, train_size, test_size
+            ),
             ThresholdOptions(objective.value, target),
             tuple(also_evaluate),
             overwrite,
@@ -96,8 +136,12 @@ def evaluate_command(
     label_column: str | None = typer.Option(None, "--label-column", help=LABEL_HELP),
     label_mapping: Mapping = typer.Option(Mapping.auto, "--label-mapping", help=MAPPING_HELP),
     dead_zone: float | None = typer.Option(None, "--dead-zone", show_default="0.5"),
-    plots: Path | None = typer.Option(None, "--plots", help="Folder to write PR, F1 and confusion-matrix PNGs into."),
-    json_out: Path | None = typer.Option(None, "--json", help="Also write the metrics to this JSON file."),
+    plots: Path | None = typer.Option(
+        None, "--plots", help="Folder to write PR, F1 and confusion-matrix PNGs into."
+    ),
+    json_out: Path | None = typer.Option(
+        None, "--json", help="Also write the metrics to this JSON file."
+    ),
 ) -> None:
     """Measure a checkpoint, at its stored threshold, on any labelled data."""
     import json
@@ -114,7 +158,11 @@ def evaluate_command(
     try:
         settings = TrainingSettings(**({"dead_zone": dead_zone} if dead_zone is not None else {}))
         result = evaluate(
-            checkpoint, data, settings, DataOptions(text_column, label_column, None, label_mapping.value), plots
+            checkpoint,
+            data,
+            settings,
+            DataOptions(text_column, label_column, None, label_mapping.value),
+            plots,
         )
     except (DataError, CheckpointError, ValueError) as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)

@@ -70,7 +70,9 @@ def detect_columns(
         lengths = {name: _mean_text_length(values) for name, values in table.items()}
         text_column = max(lengths, key=lengths.__getitem__) if lengths else None
         if text_column is None or lengths[text_column] == 0:
-            raise DataError(f"no column holds text; the columns are {', '.join(names)}; give --text-column")
+            raise DataError(
+                f"no column holds text; the columns are {', '.join(names)}; give --text-column"
+            )
         reasons["text"] = f"longest strings on average ({lengths[text_column]:.0f} characters)"
     label_column, reasons["label"] = _pick("label", label, names, LABEL_NAMES)
     if label_column == text_column:

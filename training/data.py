@@ -70,7 +70,9 @@ def read_table(path: Path) -> dict[str, list[Any]]:
     import pyarrow.parquet
 
     if not path.is_file():
-        raise DataError(f"{path} does not exist (or give a built-in dataset: {', '.join(builtin.BUILTINS)})")
+        raise DataError(
+            f"{path} does not exist (or give a built-in dataset: {', '.join(builtin.BUILTINS)})"
+        )
     name = path.name.lower()
     for suffix in _COMPRESSION:
         name = name.removesuffix(suffix)
@@ -88,7 +90,9 @@ def read_table(path: Path) -> dict[str, list[Any]]:
             delimiter = "," if name.endswith(".csv") else "\t"
             table = pyarrow.csv.read_csv(
                 path,
-                parse_options=pyarrow.csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+                parse_options=pyarrow.csv.ParseOptions(
+                    delimiter=delimiter, newlines_in_values=True
+                ),
             )
         else:
             raise DataError(f"{path}: unknown format; use .csv, .tsv, .jsonl or .parquet")
@@ -148,7 +152,9 @@ def load_data(
                 groups.append("" if raw_groups[i] is None else str(raw_groups[i]))
     if not texts:
         raise DataError(f"{source}: no usable rows left ({dict(dropped)})")
-    examples = Examples(texts, np.asarray(kept_labels, dtype=np.int64), groups if raw_groups else None)
+    examples = Examples(
+        texts, np.asarray(kept_labels, dtype=np.int64), groups if raw_groups else None
+    )
     positives = int(examples.labels.sum())
     summary = DataSummary(
         source=str(source),

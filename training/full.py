@@ -43,7 +43,9 @@ def should_freeze_embeddings(setting: str) -> bool:
     return setting == "yes" or (setting == "auto" and not torch.cuda.is_available())
 
 
-def tokenize(tokenizer, examples: Examples, max_length: int, description: str) -> list[dict[str, Any]]:
+def tokenize(
+    tokenizer, examples: Examples, max_length: int, description: str
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     with progress() as bars:
         task = bars.add_task(description, total=len(examples))
@@ -52,7 +54,11 @@ def tokenize(tokenizer, examples: Examples, max_length: int, description: str) -
             encoded = tokenizer(texts, truncation=True, max_length=max_length, verbose=False)
             for i, label in enumerate(examples.labels[start : start + TOKENIZE_CHUNK]):
                 rows.append(
-                    {"input_ids": encoded["input_ids"][i], "attention_mask": encoded["attention_mask"][i], "labels": int(label)}
+                    {
+                        "input_ids": encoded["input_ids"][i],
+                        "attention_mask": encoded["attention_mask"][i],
+                        "labels": int(label),
+                    }
                 )
             bars.advance(task, len(texts))
     return rows
@@ -82,16 +88,27 @@ class RichProgress(TrainerCallback):
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         logs = logs or {}
-        shown = {key: logs[key] for key in ("loss", "eval_loss", "eval_f1", "eval_roc_auc") if key in logs}
+        shown = {
+            key: logs[key]
+            for key in ("loss", "eval_loss", "eval_f1", "eval_roc_auc")
+            if key in logs
+        }
         if shown:
-            self.bars.console.log(f"step {state.global_step}: " + ", ".join(f"{k} {v:.4f}" for k, v in shown.items()))
+            self.bars.console.log(
+                f"step {state.global_step}: " + ", ".join(f"{k} {v:.4f}" for k, v in shown.items())
+            )
 
     def on_train_end(self, args, state, control, **kwargs):
         self.bars.stop()
 
 
 def fine_tune(
-    model: torch.nn.Module, tokenizer, train: Examples, validation: Examples, settings: TrainingSettings, work_dir: Path
+    model: torch.nn.Module,
+    tokenizer,
+    train: Examples,
+    validation: Examples,
+    settings: TrainingSettings,
+    work_dir: Path,
 ) -> dict[str, Any]:
     """Train `model` in place (it ends holding the best validation checkpoint's weights)."""
     frozen = should_freeze_embeddings(settings.freeze_embeddings)
@@ -137,7 +154,10 @@ def fine_tune(
         eval_dataset=validation_rows,
         data_collator=DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8),
         compute_metrics=validation_metrics,
-        callbacks=[EarlyStoppingCallback(early_stopping_patience=settings.early_stopping_patience), RichProgress()],
+        callbacks=[
+            EarlyStoppingCallback(early_stopping_patience=settings.early_stopping_patience),
+            RichProgress(),
+        ],
     )
     trainer.remove_callback(PrinterCallback)  # RichProgress shows the same, readably
     started = time.perf_counter()
@@ -152,7 +172,9 @@ def fine_tune(
         "frozen_word_embeddings": frozen,
         "steps": state.global_step,
         "epochs_run": float(state.epoch or 0),
-        "best_step": int(Path(state.best_model_checkpoint).name.split("-")[-1]) if state.best_model_checkpoint else None,
+        "best_step": int(Path(state.best_model_checkpoint).name.split("-")[-1])
+        if state.best_model_checkpoint
+        else None,
         "best_validation_f1": state.best_metric,
         "train_seconds": round(seconds, 1),
         "seconds_per_step": round(seconds / max(state.global_step, 1), 3),

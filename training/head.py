@@ -27,7 +27,9 @@ PATIENCE = 20
 HEAD_BATCH = 256
 
 
-def _first_token_states(encoder: nn.Module, ids: list[list[int]], pad_id: int, description: str) -> torch.Tensor:
+def _first_token_states(
+    encoder: nn.Module, ids: list[list[int]], pad_id: int, description: str
+) -> torch.Tensor:
     states = torch.empty(len(ids), encoder.config.hidden_size)
     device = next(encoder.parameters()).device
     with progress() as bars, torch.inference_mode():
@@ -39,13 +41,17 @@ def _first_token_states(encoder: nn.Module, ids: list[list[int]], pad_id: int, d
             for row, i in enumerate(batch):
                 input_ids[row, : len(ids[i])] = torch.tensor(ids[i])
                 mask[row, : len(ids[i])] = 1
-            hidden = encoder(input_ids=input_ids.to(device), attention_mask=mask.to(device)).last_hidden_state
+            hidden = encoder(
+                input_ids=input_ids.to(device), attention_mask=mask.to(device)
+            ).last_hidden_state
             states[batch] = hidden[:, 0].float().cpu()
             bars.advance(task, len(batch))
     return states
 
 
-def embed(model: nn.Module, tokenizer, texts: list[str], max_length: int, description: str) -> torch.Tensor:
+def embed(
+    model: nn.Module, tokenizer, texts: list[str], max_length: int, description: str
+) -> torch.Tensor:
     """The encoder's first-token state of each text: what the classification head sees."""
     ids = tokenizer(texts, truncation=True, max_length=max_length, verbose=False)["input_ids"]
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
@@ -110,7 +116,9 @@ def fit_head(
     # The pretrained first layer expects raw states, not standardized ones: start it afresh.
     nn.init.xavier_uniform_(head.first_linear.weight)
     nn.init.zeros_(head.first_linear.bias)
-    optimizer = torch.optim.AdamW(head.modules_.parameters(), lr=learning_rate, weight_decay=weight_decay)
+    optimizer = torch.optim.AdamW(
+        head.modules_.parameters(), lr=learning_rate, weight_decay=weight_decay
+    )
     best = (_loss(head, x_val, y_val), 0, copy.deepcopy(head.modules_.state_dict()))
     generator = torch.Generator().manual_seed(seed)
     with progress() as bars:

@@ -91,7 +91,10 @@ def detect_mapping(values: Iterable[Any]) -> tuple[str, str]:
     if all(number is not None for number in numbers):
         low, high = min(numbers), max(numbers)
         if low < 0:
-            return "score", f"numeric values from {low:g} to {high:g}, some negative: sign of a score"
+            return (
+                "score",
+                f"numeric values from {low:g} to {high:g}, some negative: sign of a score",
+            )
         if all(float(n).is_integer() for n in numbers) and 1 <= low and high <= 5:
             return "stars", f"whole numbers from {low:g} to {high:g}: star ratings"
     shown = ", ".join(sorted(words)[:8])

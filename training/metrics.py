@@ -4,7 +4,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support, roc_auc_score
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    precision_recall_fscore_support,
+    roc_auc_score,
+)
 
 from model.classifier import DECISION_DECIMALS
 
@@ -20,7 +25,7 @@ def binary_metrics(labels: np.ndarray, p_positive: np.ndarray, threshold: float)
     )
     both_classes = len(np.unique(labels)) == 2
     return {
-        "n": int(len(labels)),
+        "n": len(labels),
         "positives": int(labels.sum()),
         "threshold": float(threshold),
         "accuracy": float(accuracy_score(labels, predicted)),
@@ -42,7 +47,11 @@ def report(
         "at_threshold": binary_metrics(labels, p_positive, threshold),
         "at_0.5": binary_metrics(labels, p_positive, 0.5),
         "per_language": {
-            language: binary_metrics(labels[languages == language], np.asarray(p_positive)[languages == language], threshold)
+            language: binary_metrics(
+                labels[languages == language],
+                np.asarray(p_positive)[languages == language],
+                threshold,
+            )
             for language in sorted(set(languages.tolist()))
         },
     }

@@ -21,7 +21,9 @@ def _rounded(p: np.ndarray) -> np.ndarray:
     return np.round(np.asarray(p, dtype=np.float64), DECISION_DECIMALS)
 
 
-def pr_curve(curves: dict[str, tuple[np.ndarray, np.ndarray]], threshold: float, path: Path) -> Path:
+def pr_curve(
+    curves: dict[str, tuple[np.ndarray, np.ndarray]], threshold: float, path: Path
+) -> Path:
     from sklearn.metrics import precision_recall_curve, precision_score, recall_score
 
     plt = _pyplot()
@@ -36,7 +38,11 @@ def pr_curve(curves: dict[str, tuple[np.ndarray, np.ndarray]], threshold: float,
             "o",
             color=line.get_color(),
         )
-    axes.set(xlabel="recall", ylabel="precision", title=f"Precision-recall (dots: threshold {threshold:.4f})")
+    axes.set(
+        xlabel="recall",
+        ylabel="precision",
+        title=f"Precision-recall (dots: threshold {threshold:.4f})",
+    )
     axes.set_xlim(0, 1.01)
     axes.set_ylim(0, 1.01)
     axes.legend()
@@ -46,7 +52,9 @@ def pr_curve(curves: dict[str, tuple[np.ndarray, np.ndarray]], threshold: float,
     return path
 
 
-def f1_vs_threshold(curves: dict[str, tuple[np.ndarray, np.ndarray]], threshold: float, path: Path) -> Path:
+def f1_vs_threshold(
+    curves: dict[str, tuple[np.ndarray, np.ndarray]], threshold: float, path: Path
+) -> Path:
     from sklearn.metrics import f1_score
 
     plt = _pyplot()
@@ -56,7 +64,11 @@ def f1_vs_threshold(curves: dict[str, tuple[np.ndarray, np.ndarray]], threshold:
         rounded = _rounded(p)
         axes.plot(grid, [f1_score(labels, rounded >= t, zero_division=0) for t in grid], label=name)
     axes.axvline(threshold, linestyle="--", color="grey", label=f"chosen {threshold:.4f}")
-    axes.set(xlabel="threshold on P(positive)", ylabel="F1 (positive class)", title="F1 against the threshold")
+    axes.set(
+        xlabel="threshold on P(positive)",
+        ylabel="F1 (positive class)",
+        title="F1 against the threshold",
+    )
     axes.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=100)
@@ -95,5 +107,7 @@ def write_plots(
     return [
         pr_curve(curves, threshold, folder / "pr_curve.png"),
         f1_vs_threshold(curves, threshold, folder / "f1_vs_threshold.png"),
-        confusion(*test, threshold, folder / "confusion_matrix.png", f"Test, threshold {threshold:.4f}"),
+        confusion(
+            *test, threshold, folder / "confusion_matrix.png", f"Test, threshold {threshold:.4f}"
+        ),
     ]

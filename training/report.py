@@ -30,12 +30,16 @@ def _cell(value: Any) -> str:
 def _rows(report: dict[str, Any], prefix: str = "") -> dict[str, dict[str, Any]]:
     rows = {f"{prefix}at threshold": report["at_threshold"], f"{prefix}at 0.5": report["at_0.5"]}
     if len(report["per_language"]) > 1:
-        rows.update({f"{prefix}{language}": values for language, values in report["per_language"].items()})
+        rows.update(
+            {f"{prefix}{language}": values for language, values in report["per_language"].items()}
+        )
     return rows
 
 
 def print_data(console: Console, data: dict[str, Any]) -> None:
-    columns = ", ".join(f"{role} = {name} ({data['reasons'][role]})" for role, name in data["columns"].items())
+    columns = ", ".join(
+        f"{role} = {name} ({data['reasons'][role]})" for role, name in data["columns"].items()
+    )
     console.print(f"columns: {columns}", highlight=False)
     console.print(
         f"labels: {data['label_mapping']} ({data['label_mapping_reason']}); kept {data['rows_kept']} of "
@@ -48,7 +52,9 @@ def print_data(console: Console, data: dict[str, Any]) -> None:
 def print_training(console: Console, path: Path, meta: CheckpointMeta) -> None:
     extra = meta.model_extra or {}
     print_data(console, extra["data"])
-    console.print(f"splits ({extra['splits']['kind']}): {extra['splits']['sizes']}", highlight=False)
+    console.print(
+        f"splits ({extra['splits']['kind']}): {extra['splits']['sizes']}", highlight=False
+    )
     choice = extra["threshold_choice"]
     console.print(
         f"threshold {meta.threshold:.4f}, chosen on validation ({choice['objective']}): "
@@ -58,7 +64,9 @@ def print_training(console: Console, path: Path, meta: CheckpointMeta) -> None:
     rows = _rows(meta.metrics["test"], "test ")
     for name, report in meta.metrics.get("extra", {}).items():
         if "error" in report:
-            console.print(f"[yellow]not measured on {name}:[/yellow] {report['error']}", highlight=False)
+            console.print(
+                f"[yellow]not measured on {name}:[/yellow] {report['error']}", highlight=False
+            )
         else:
             rows.update(_rows(report, f"{name} "))
     console.print(metrics_table("Test metrics (threshold chosen on validation)", rows))
@@ -68,4 +76,6 @@ def print_training(console: Console, path: Path, meta: CheckpointMeta) -> None:
 def print_evaluation(console: Console, result: dict[str, Any]) -> None:
     print_data(console, result["data"])
     threshold = result["at_threshold"]["threshold"]
-    console.print(metrics_table(f"{result['model_version']} (threshold {threshold:.4f})", _rows(result)))
+    console.print(
+        metrics_table(f"{result['model_version']} (threshold {threshold:.4f})", _rows(result))
+    )

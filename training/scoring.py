@@ -13,7 +13,9 @@ from training.progress import progress
 CHUNK = 512
 
 
-def score_texts(classifier: Classifier, texts: Sequence[str], description: str) -> tuple[np.ndarray, list[Language]]:
+def score_texts(
+    classifier: Classifier, texts: Sequence[str], description: str
+) -> tuple[np.ndarray, list[Language]]:
     p = np.empty(len(texts), dtype=np.float64)
     languages: list[Language] = []
     with progress() as bars:

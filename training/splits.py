@@ -56,7 +56,9 @@ def assert_no_group_leakage(splits: Splits) -> None:
     for a, b in (("train", "validation"), ("train", "test"), ("validation", "test")):
         shared = parts[a] & parts[b]
         if shared:
-            raise AssertionError(f"{len(shared)} groups are in both {a} and {b}, e.g. {sorted(shared)[:3]}")
+            raise AssertionError(
+                f"{len(shared)} groups are in both {a} and {b}, e.g. {sorted(shared)[:3]}"
+            )
 
 
 def split(
@@ -68,9 +70,13 @@ def split(
     test_size: int | None = None,
 ) -> tuple[Splits, SplitSummary]:
     if not (0 < val_fraction < 1 and 0 < test_fraction < 1 and val_fraction + test_fraction < 1):
-        raise DataError(f"validation ({val_fraction}) and test ({test_fraction}) fractions must be in (0, 1) and sum below 1")
+        raise DataError(
+            f"validation ({val_fraction}) and test ({test_fraction}) fractions must be in (0, 1) and sum below 1"
+        )
     if len(set(examples.labels.tolist())) < 2:
-        raise DataError("the data holds only one class; both positive and negative reviews are needed")
+        raise DataError(
+            "the data holds only one class; both positive and negative reviews are needed"
+        )
     index = np.arange(len(examples))
     rest, test = _holdout(index, examples, test_fraction, seed)
     # The validation share is of the whole data, so rescale it to what is left after the test split.

@@ -40,7 +40,12 @@ def choose_threshold(
     precision, recall, thresholds = precision_recall_curve(labels, p)
     # The last (precision 1, recall 0) point has no threshold.
     precision, recall = precision[:-1], recall[:-1]
-    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros_like(precision), where=precision + recall > 0)
+    f1 = np.divide(
+        2 * precision * recall,
+        precision + recall,
+        out=np.zeros_like(precision),
+        where=precision + recall > 0,
+    )
     if objective == "f1":
         best = int(np.argmax(f1))
     else:

@@ -60,16 +60,24 @@ def _device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def _fit(model, tokenizer, splits, settings: TrainingSettings, work_dir: Path) -> tuple[dict[str, Any], np.ndarray | None]:
+def _fit(
+    model, tokenizer, splits, settings: TrainingSettings, work_dir: Path
+) -> tuple[dict[str, Any], np.ndarray | None]:
     if settings.mode == "full":
         from training.full import fine_tune
 
-        return fine_tune(model, tokenizer, splits.train, splits.validation, settings, work_dir), None
+        return fine_tune(
+            model, tokenizer, splits.train, splits.validation, settings, work_dir
+        ), None
     from training.head import embed, fit_head, head_probabilities
 
     model.eval()
-    train_states = embed(model, tokenizer, splits.train.texts, settings.max_length, "embedding train")
-    val_states = embed(model, tokenizer, splits.validation.texts, settings.max_length, "embedding validation")
+    train_states = embed(
+        model, tokenizer, splits.train.texts, settings.max_length, "embedding train"
+    )
+    val_states = embed(
+        model, tokenizer, splits.validation.texts, settings.max_length, "embedding validation"
+    )
     summary = fit_head(
         model,
         (train_states, splits.train.labels),
@@ -82,7 +90,9 @@ def _fit(model, tokenizer, splits, settings: TrainingSettings, work_dir: Path) -
     return summary, head_probabilities(model, val_states)
 
 
-def _evaluate_extra(classifier, name: str, settings: TrainingSettings, threshold: float) -> dict[str, Any]:
+def _evaluate_extra(
+    classifier, name: str, settings: TrainingSettings, threshold: float
+) -> dict[str, Any]:
     try:
         examples, summary = load_data(name, settings.cache_dir(), dead_zone=settings.dead_zone)
     except DataError as exc:
@@ -96,7 +106,9 @@ def _evaluate_extra(classifier, name: str, settings: TrainingSettings, threshold
 def prepare_output(out: Path, overwrite: bool) -> Path:
     """A fresh staging folder beside `out`; refuses to replace an existing folder unless told to."""
     if out.exists() and any(out.iterdir()) and not overwrite:
-        raise DataError(f"{out} already exists and is not empty; choose another --out or pass --overwrite")
+        raise DataError(
+            f"{out} already exists and is not empty; choose another --out or pass --overwrite"
+        )
     staging = out.with_name(out.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -129,7 +141,12 @@ def train(
     )
     _log_data(data_summary)
     splits, split_summary = split(
-        examples, settings.val_fraction, settings.test_fraction, settings.seed, data_options.train_size, data_options.test_size
+        examples,
+        settings.val_fraction,
+        settings.test_fraction,
+        settings.seed,
+        data_options.train_size,
+        data_options.test_size,
     )
     log.info("splits (%s): %s", split_summary.kind, split_summary.sizes)
 
@@ -147,16 +164,26 @@ def train(
 
     classifier = load(staging, ModelSettings(max_length=settings.max_length, device=_device()))
     p_val, _ = score_texts(classifier, splits.validation.texts, "scoring validation")
-    choice = choose_threshold(splits.validation.labels, p_val, threshold_options.objective, threshold_options.target)
+    choice = choose_threshold(
+        splits.validation.labels, p_val, threshold_options.objective, threshold_options.target
+    )
     # Only now, with the threshold fixed, is the test split looked at.
     p_test, test_languages = score_texts(classifier, splits.test.texts, "scoring test")
     metrics: dict[str, Any] = {
         "test": report(splits.test.labels, p_test, choice.threshold, test_languages),
-        "validation": report(splits.validation.labels, p_val, choice.threshold, ["all"] * len(p_val))["at_threshold"],
-        "extra": {name: _evaluate_extra(classifier, name, settings, choice.threshold) for name in also_evaluate},
+        "validation": report(
+            splits.validation.labels, p_val, choice.threshold, ["all"] * len(p_val)
+        )["at_threshold"],
+        "extra": {
+            name: _evaluate_extra(classifier, name, settings, choice.threshold)
+            for name in also_evaluate
+        },
     }
     plot_files = plots.write_plots(
-        staging / "plots", (splits.validation.labels, p_val), (splits.test.labels, p_test), choice.threshold
+        staging / "plots",
+        (splits.validation.labels, p_val),
+        (splits.test.labels, p_test),
+        choice.threshold,
     )
     meta = CheckpointMeta(
         threshold=choice.threshold,
@@ -165,7 +192,11 @@ def train(
         threshold_choice=choice.model_dump(),
         data=data_summary.model_dump(),
         splits=split_summary.model_dump(),
-        training={"mode": settings.mode, "settings": settings.model_dump(mode="json"), **fit_summary},
+        training={
+            "mode": settings.mode,
+            "settings": settings.model_dump(mode="json"),
+            **fit_summary,
+        },
         data_hash=hashing.data_hash(splits),
         content_hash=hashing.content_hash(staging, choice.threshold),
         plots=[str(path.relative_to(staging)) for path in plot_files],
@@ -205,18 +236,32 @@ def evaluate(
         data_options.group_column, data_options.label_mapping, settings.dead_zone,
     )  # fmt: skip
     p, languages = score_texts(classifier, examples.texts, f"scoring {data}")
-    result = {"checkpoint": str(classifier.path), "model_version": classifier.version, "data": summary.model_dump()}
+    result = {
+        "checkpoint": str(classifier.path),
+        "model_version": classifier.version,
+        "data": summary.model_dump(),
+    }
     result.update(report(examples.labels, p, classifier.threshold, languages))
     if plots_dir is not None:
-        result["plots"] = [str(p) for p in _evaluation_plots(plots_dir, examples, p, classifier.threshold)]
+        result["plots"] = [
+            str(p) for p in _evaluation_plots(plots_dir, examples, p, classifier.threshold)
+        ]
     return result
 
 
-def _evaluation_plots(folder: Path, examples: Examples, p: np.ndarray, threshold: float) -> list[Path]:
+def _evaluation_plots(
+    folder: Path, examples: Examples, p: np.ndarray, threshold: float
+) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     curves = {"data": (examples.labels, p)}
     return [
         plots.pr_curve(curves, threshold, folder / "pr_curve.png"),
         plots.f1_vs_threshold(curves, threshold, folder / "f1_vs_threshold.png"),
-        plots.confusion(examples.labels, p, threshold, folder / "confusion_matrix.png", f"threshold {threshold:.4f}"),
+        plots.confusion(
+            examples.labels,
+            p,
+            threshold,
+            folder / "confusion_matrix.png",
+            f"threshold {threshold:.4f}",
+        ),
     ]

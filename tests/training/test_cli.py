@@ -13,7 +13,9 @@ from reviewbot.cli import app
 runner = CliRunner()
 
 
-def test_train_then_evaluate(tiny_checkpoint: Path, reviews_csv: Path, tmp_path: Path, monkeypatch) -> None:
+def test_train_then_evaluate(
+    tiny_checkpoint: Path, reviews_csv: Path, tmp_path: Path, monkeypatch
+) -> None:
     monkeypatch.setenv("REVIEWBOT_TRAINING_DATA_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "out"
     result = runner.invoke(
@@ -29,7 +31,9 @@ def test_train_then_evaluate(tiny_checkpoint: Path, reviews_csv: Path, tmp_path:
     assert meta["threshold_choice"]["validation_recall"] >= 0.9
 
     metrics_file = tmp_path / "metrics.json"
-    result = runner.invoke(app, ["evaluate", str(out), "--data", str(reviews_csv), "--json", str(metrics_file)])
+    result = runner.invoke(
+        app, ["evaluate", str(out), "--data", str(reviews_csv), "--json", str(metrics_file)]
+    )
     assert result.exit_code == 0, result.output
     measured = json.loads(metrics_file.read_text())
     assert measured["at_threshold"]["threshold"] == meta["threshold"]
@@ -37,7 +41,9 @@ def test_train_then_evaluate(tiny_checkpoint: Path, reviews_csv: Path, tmp_path:
 
 
 def test_bad_input_gets_a_clear_message(tiny_checkpoint: Path, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["train", "--data", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "out")])
+    result = runner.invoke(
+        app, ["train", "--data", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "out")]
+    )
     assert result.exit_code == 1
     assert "does not exist" in result.output
     result = runner.invoke(app, ["evaluate", str(tmp_path / "missing"), "--data", "x.csv"])
@@ -82,5 +88,7 @@ def test_default_checkpoint_is_built_from_the_offline_backbone(tmp_path: Path, m
     path = ensure_default_checkpoint()
     classifier = load(path)
     assert classifier.meta.metrics["test"]["at_threshold"]["accuracy"] > 0.75
-    positive, negative = classifier.predict(["A wonderful, moving film.", "Dull, boring and far too long."])
+    positive, negative = classifier.predict(
+        ["A wonderful, moving film.", "Dull, boring and far too long."]
+    )
     assert positive.label == "positive" and negative.label == "negative"

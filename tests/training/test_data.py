@@ -22,7 +22,11 @@ def test_known_column_names_win_and_say_so() -> None:
         "rotten_tomatoes_link": ["m/a", "m/b"],
     }
     columns = detect_columns(table)
-    assert (columns.text, columns.label, columns.group) == ("review_content", "review_type", "rotten_tomatoes_link")
+    assert (columns.text, columns.label, columns.group) == (
+        "review_content",
+        "review_type",
+        "rotten_tomatoes_link",
+    )
     assert columns.reasons == {"text": "known name", "label": "known name", "group": "known name"}
 
 
@@ -54,8 +58,16 @@ def test_missing_label_column_is_a_clear_error() -> None:
         ("fresh-rotten", ["Fresh", "rotten", "FRESH ", "spoiled", None], [1, 0, 1, None, None]),
         ("stars", [1, 2, 3, 4, 5, "4", 2.5, "x"], [0, 0, None, 1, 1, 1, None, None]),
         ("pn", ["P", "N", "NEU", "NONE", "p"], [1, 0, None, None, 1]),
-        ("binary", [1, 0, True, False, "true", "0", "positive", "neg", 2], [1, 0, 1, 0, 1, 0, 1, 0, None]),
-        ("score", [2.3, -0.6, 0.49, -0.49, 0.5, -0.5, float("nan"), "3.1"], [1, 0, None, None, 1, 0, None, 1]),
+        (
+            "binary",
+            [1, 0, True, False, "true", "0", "positive", "neg", 2],
+            [1, 0, 1, 0, 1, 0, 1, 0, None],
+        ),
+        (
+            "score",
+            [2.3, -0.6, 0.49, -0.49, 0.5, -0.5, float("nan"), "3.1"],
+            [1, 0, None, None, 1, 0, None, 1],
+        ),
     ],
 )
 def test_every_label_mapping(mapping: str, raw: list, expected: list) -> None:
@@ -85,7 +97,10 @@ def test_undetectable_labels_ask_for_a_mapping() -> None:
 
 
 def test_cleaning_unescapes_html_drops_tags_and_collapses_whitespace() -> None:
-    assert clean("Great&nbsp;<b>film</b>,\n\t really &amp; truly<br/>") == "Great film , really & truly"
+    assert (
+        clean("Great&nbsp;<b>film</b>,\n\t really &amp; truly<br/>")
+        == "Great film , really & truly"
+    )
     assert clean(None) == ""
 
 
@@ -108,7 +123,11 @@ ROWS = [
     {"review": "Boring,\nfar too long", "stars": 1, "movie_id": "m1"},
     {"review": "   ", "stars": 4, "movie_id": "m2"},  # empty after cleaning
     {"review": "It was fine I guess", "stars": 3, "movie_id": "m2"},  # neutral star
-    {"review": "A great film & a moving story", "stars": 4, "movie_id": "m3"},  # duplicate after cleaning
+    {
+        "review": "A great film & a moving story",
+        "stars": 4,
+        "movie_id": "m3",
+    },  # duplicate after cleaning
     {"review": "Loved it", "stars": 4, "movie_id": "m3"},
 ]
 

@@ -39,7 +39,13 @@ def tiny_bert_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _settings(base: Path, tmp_path: Path, **overrides) -> TrainingSettings:
-    values = {"base_model": str(base), "data_cache": tmp_path / "cache", "head_epochs": 40, "val_fraction": 0.2, "test_fraction": 0.25}
+    values = {
+        "base_model": str(base),
+        "data_cache": tmp_path / "cache",
+        "head_epochs": 40,
+        "val_fraction": 0.2,
+        "test_fraction": 0.25,
+    }
     return TrainingSettings(**(values | overrides))
 
 
@@ -47,7 +53,9 @@ def _settings(base: Path, tmp_path: Path, **overrides) -> TrainingSettings:
 def test_head_mode_checkpoint_serves_the_fitted_head(
     base: str, request: pytest.FixtureRequest, reviews_csv: Path, tmp_path: Path
 ) -> None:
-    result = train(str(reviews_csv), tmp_path / "out", _settings(request.getfixturevalue(base), tmp_path))
+    result = train(
+        str(reviews_csv), tmp_path / "out", _settings(request.getfixturevalue(base), tmp_path)
+    )
     # The head fitted on cached embeddings and the saved model served end to end agree.
     np.testing.assert_allclose(result.head_validation_p, result.served_validation_p, atol=1e-5)
     classifier = load(result.path)
@@ -55,11 +63,17 @@ def test_head_mode_checkpoint_serves_the_fitted_head(
     assert classifier.threshold == meta.threshold == result.meta.threshold
     assert classifier.model.config.id2label == {0: "NEGATIVE", 1: "POSITIVE"}
     extra = meta.model_extra
-    assert extra["data"]["columns"] == {"text": "review_content", "label": "review_type", "group": "rotten_tomatoes_link"}
+    assert extra["data"]["columns"] == {
+        "text": "review_content",
+        "label": "review_type",
+        "group": "rotten_tomatoes_link",
+    }
     assert extra["splits"]["kind"] == "by group"
     assert extra["content_hash"] == hashing.content_hash(result.path, meta.threshold)
     for name in ("accuracy", "f1", "precision", "recall", "roc_auc", "confusion_matrix"):
-        assert name in meta.metrics["test"]["at_threshold"] and name in meta.metrics["test"]["at_0.5"]
+        assert (
+            name in meta.metrics["test"]["at_threshold"] and name in meta.metrics["test"]["at_0.5"]
+        )
     assert set(meta.metrics["test"]["per_language"]) <= {"en", "es", "other"}
     for plot in extra["plots"]:
         assert (result.path / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -87,19 +101,30 @@ def test_threshold_is_chosen_on_validation_only(tiny_checkpoint: Path, tmp_path:
     assert one["accuracy"] + two["accuracy"] == pytest.approx(1.0)
 
 
-def test_evaluate_recomputes_the_stored_test_metrics(tiny_checkpoint: Path, reviews_csv: Path, tmp_path: Path) -> None:
+def test_evaluate_recomputes_the_stored_test_metrics(
+    tiny_checkpoint: Path, reviews_csv: Path, tmp_path: Path
+) -> None:
     settings = _settings(tiny_checkpoint, tmp_path)
     result = train(str(reviews_csv), tmp_path / "out", settings)
     examples, _ = load_data(reviews_csv, tmp_path)
     splits, _ = split(examples, settings.val_fraction, settings.test_fraction, settings.seed)
-    test_rows = [{"text": t, "label": int(y)} for t, y in zip(splits.test.texts, splits.test.labels, strict=True)]
-    measured = evaluate(result.path, _csv(tmp_path / "test.csv", test_rows), settings, plots_dir=tmp_path / "plots")
+    test_rows = [
+        {"text": t, "label": int(y)}
+        for t, y in zip(splits.test.texts, splits.test.labels, strict=True)
+    ]
+    measured = evaluate(
+        result.path, _csv(tmp_path / "test.csv", test_rows), settings, plots_dir=tmp_path / "plots"
+    )
     assert measured["at_threshold"] == result.meta.metrics["test"]["at_threshold"]
     assert all(Path(plot).is_file() for plot in measured["plots"])
 
 
-def test_full_mode_fine_tunes_and_keeps_the_best_checkpoint(tiny_checkpoint: Path, reviews_csv: Path, tmp_path: Path) -> None:
-    settings = _settings(tiny_checkpoint, tmp_path, mode="full", epochs=2, batch_size=16, learning_rate=1e-3)
+def test_full_mode_fine_tunes_and_keeps_the_best_checkpoint(
+    tiny_checkpoint: Path, reviews_csv: Path, tmp_path: Path
+) -> None:
+    settings = _settings(
+        tiny_checkpoint, tmp_path, mode="full", epochs=2, batch_size=16, learning_rate=1e-3
+    )
     result = train(str(reviews_csv), tmp_path / "out", settings)
     training = result.meta.model_extra["training"]
     assert training["mode"] == "full"
@@ -112,7 +137,9 @@ def test_full_mode_fine_tunes_and_keeps_the_best_checkpoint(tiny_checkpoint: Pat
     assert not any(result.path.glob("checkpoint-*")) and not (result.path / "trainer").exists()
 
 
-def test_an_existing_output_is_not_replaced_without_overwrite(tiny_checkpoint: Path, reviews_csv: Path, tmp_path: Path) -> None:
+def test_an_existing_output_is_not_replaced_without_overwrite(
+    tiny_checkpoint: Path, reviews_csv: Path, tmp_path: Path
+) -> None:
     from training.errors import DataError
 
     (tmp_path / "out").mkdir()
@@ -127,7 +154,14 @@ def _csv(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def test_an_unavailable_extra_dataset_is_reported_not_fatal(tiny_checkpoint: Path, reviews_csv: Path, tmp_path: Path) -> None:
-    result = train(str(reviews_csv), tmp_path / "out", _settings(tiny_checkpoint, tmp_path), also_evaluate=(str(tmp_path / "gone.csv"),))
+def test_an_unavailable_extra_dataset_is_reported_not_fatal(
+    tiny_checkpoint: Path, reviews_csv: Path, tmp_path: Path
+) -> None:
+    result = train(
+        str(reviews_csv),
+        tmp_path / "out",
+        _settings(tiny_checkpoint, tmp_path),
+        also_evaluate=(str(tmp_path / "gone.csv"),),
+    )
     assert "does not exist" in result.meta.metrics["extra"][str(tmp_path / "gone.csv")]["error"]
     assert load(result.path).threshold == result.meta.threshold

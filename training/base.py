@@ -13,6 +13,12 @@ ID2LABEL = {0: "NEGATIVE", 1: "POSITIVE"}
 LABEL2ID = {label: index for index, label in ID2LABEL.items()}
 
 
+def device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def resolve_base(name: str) -> str:
     """`name` as given, or the offline backbone's folder (built first if missing) when empty."""
     if name:

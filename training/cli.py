@@ -150,9 +150,10 @@ def evaluate_command(
 
     from model import CheckpointError
     from training.errors import DataError
+    from training.evaluate import evaluate
     from training.report import print_evaluation
     from training.settings import TrainingSettings
-    from training.train import DataOptions, evaluate
+    from training.train import DataOptions
 
     console = Console()
     try:

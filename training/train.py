@@ -17,8 +17,8 @@ import numpy as np
 
 from model.checkpoint import CheckpointMeta, write_meta
 from training import hashing, plots
-from training.base import load_base, resolve_base
-from training.data import DataSummary, Examples, load_data
+from training.base import device, load_base, resolve_base
+from training.data import DataSummary, load_data
 from training.errors import DataError
 from training.metrics import report
 from training.scoring import score_texts
@@ -52,12 +52,6 @@ class TrainResult:
     #: Head mode: validation P(positive) straight from the fitted head, before saving.
     head_validation_p: np.ndarray | None = None
     served_validation_p: np.ndarray | None = field(default=None, repr=False)
-
-
-def _device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def _fit(
@@ -154,7 +148,7 @@ def train(
 
     torch.manual_seed(settings.seed)
     base = resolve_base(settings.base_model)
-    model, tokenizer = load_base(base, _device())
+    model, tokenizer = load_base(base, device())
     fit_summary, head_validation_p = _fit(model, tokenizer, splits, settings, staging / "trainer")
     model.save_pretrained(staging)
     tokenizer.save_pretrained(staging)
@@ -162,7 +156,7 @@ def train(
     # Provisional threshold so that model.load accepts the folder; the real one is chosen below.
     write_meta(staging, CheckpointMeta(threshold=0.5, base_model=base))
 
-    classifier = load(staging, ModelSettings(max_length=settings.max_length, device=_device()))
+    classifier = load(staging, ModelSettings(max_length=settings.max_length, device=device()))
     p_val, _ = score_texts(classifier, splits.validation.texts, "scoring validation")
     choice = choose_threshold(
         splits.validation.labels, p_val, threshold_options.objective, threshold_options.target
@@ -217,51 +211,3 @@ def _log_data(summary: DataSummary) -> None:
         summary.label_mapping, summary.label_mapping_reason, summary.rows_kept, summary.rows_read,
         summary.dropped or "none", summary.positives, summary.negatives,
     )  # fmt: skip
-
-
-def evaluate(
-    checkpoint: Path,
-    data: str,
-    settings: TrainingSettings | None = None,
-    data_options: DataOptions = DataOptions(),
-    plots_dir: Path | None = None,
-) -> dict[str, Any]:
-    """The checkpoint's metrics, at its stored threshold, on every usable row of `data`."""
-    from model import ModelSettings, load
-
-    settings = settings or TrainingSettings()
-    classifier = load(checkpoint, ModelSettings(max_length=settings.max_length, device=_device()))
-    examples, summary = load_data(
-        data, settings.cache_dir(), data_options.text_column, data_options.label_column,
-        data_options.group_column, data_options.label_mapping, settings.dead_zone,
-    )  # fmt: skip
-    p, languages = score_texts(classifier, examples.texts, f"scoring {data}")
-    result = {
-        "checkpoint": str(classifier.path),
-        "model_version": classifier.version,
-        "data": summary.model_dump(),
-    }
-    result.update(report(examples.labels, p, classifier.threshold, languages))
-    if plots_dir is not None:
-        result["plots"] = [
-            str(p) for p in _evaluation_plots(plots_dir, examples, p, classifier.threshold)
-        ]
-    return result
-
-
-def _evaluation_plots(
-    folder: Path, examples: Examples, p: np.ndarray, threshold: float
-) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    curves = {"data": (examples.labels, p)}
-    return [
-        plots.pr_curve(curves, threshold, folder / "pr_curve.png"),
-        plots.f1_vs_threshold(curves, threshold, folder / "f1_vs_threshold.png"),
-        plots.confusion(
-            examples.labels,
-            p,
-            threshold,
-            folder / "confusion_matrix.png",
-            f"threshold {threshold:.4f}",
-        ),
-    ]

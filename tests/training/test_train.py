@@ -11,9 +11,10 @@ from model import load
 from model.checkpoint import read_meta
 from training import hashing
 from training.data import load_data
+from training.evaluate import evaluate
 from training.settings import TrainingSettings
 from training.splits import split
-from training.train import evaluate, train
+from training.train import train
 
 from .conftest import review_rows
 

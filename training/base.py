@@ -28,13 +28,16 @@ def resolve_base(name: str) -> str:
     return str(build_backbone())
 
 
-def load_base(name: str, device: str = "cpu"):
+def load_base(name: str, on: str = "cpu"):
     """A fresh two-label sequence classifier on top of `name`, and its tokenizer."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
+    # transformers reports the new head's weights as MISSING, which is the point here.
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
     try:
         tokenizer = AutoTokenizer.from_pretrained(name)
         model = AutoModelForSequenceClassification.from_pretrained(
@@ -53,4 +56,7 @@ def load_base(name: str, device: str = "cpu"):
             else " (no such folder, and the Hugging Face hub may be unreachable)"
         )
         raise DataError(f"cannot load the base model {name!r}{hint}: {exc}") from exc
-    return model.to(device), tokenizer
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    log.info("starting from %s (%s) with a new two-label head", name, type(model).__name__)
+    return model.to(on), tokenizer

@@ -1,6 +1,6 @@
 """`reviewbot` subcommands of the worker room: worker, classify, rescore, demo, jobs ..."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -113,10 +113,11 @@ def demo_command() -> None:
     from worker.demo import run_demo
 
     try:
-        raise typer.Exit(run_demo())
+        status = run_demo()
     except (RuntimeError, ImportError) as exc:
         typer.secho(f"demo failed: {exc}", fg="red", err=True)
         raise typer.Exit(1) from None
+    raise typer.Exit(status)
 
 
 # -- jobs ---------------------------------------------------------------------------------------

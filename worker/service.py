@@ -89,7 +89,7 @@ class Worker:
     # -- running ------------------------------------------------------------------------------
     def run(self) -> None:
         """Serve until `self.stop` is set; returns after the batches in flight are finished."""
-        self.stream.ensure_group()
+        self.stream.join()
         metrics.MODEL.info({"version": self.classifier.version, "consumer": self.stream.consumer})
         self.leases.start()
         stages = [

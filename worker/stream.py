@@ -91,9 +91,11 @@ class ReviewStream:
     def __post_init__(self) -> None:
         self._finish = self.redis.register_script(FINISH_SCRIPT)
 
-    def ensure_group(self) -> None:
-        """Create the consumer group (and stream) if missing; from id 0 so nothing queued before
-        the first worker started is skipped."""
+    def join(self) -> None:
+        """Join the consumer group, creating it (and the stream) if missing: from id 0, so
+        nothing queued before the first worker started is skipped. The consumer is created
+        explicitly: Redis 6 lists a blocked reader only once it has been served, and the demo
+        checks XINFO CONSUMERS to know that a worker is serving."""
         try:
             self.redis.xgroup_create(
                 self.settings.stream, self.settings.group, id="0", mkstream=True
@@ -101,6 +103,7 @@ class ReviewStream:
         except redis.ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
+        self.redis.xgroup_createconsumer(self.settings.stream, self.settings.group, self.consumer)
 
     def read(self, count: int, block_ms: int | None) -> list[Entry]:
         """New entries for this consumer; `block_ms` None returns at once."""

@@ -19,7 +19,12 @@ from worker.settings import WorkerSettings
 def worker_settings() -> WorkerSettings:
     # Short idle and block times so reclaim, dead letters and shutdown happen within a test.
     return WorkerSettings(
-        claim_idle_ms=600, block_ms=100, max_deliveries=2, metrics_port=0, max_wait_ms=5
+        claim_idle_ms=600,
+        block_ms=100,
+        max_deliveries=2,
+        metrics_port=0,
+        max_wait_ms=5,
+        store_retry_max_s=0.5,
     )
 
 

@@ -1,0 +1,85 @@
+"""RQ jobs run end to end on a real Redis, a real SQLite history and RQ's SimpleWorker."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import redis
+from rq import SimpleWorker
+
+from model import ModelSettings, load
+from model.tiny import build_tiny_checkpoint
+from reviewbot.messages import Review, Source, Verdict
+from storage import open_store
+from worker.queueing import enqueue_forget, enqueue_rescore, jobs_queue
+from worker.schedule import build_scheduler
+from worker.settings import WorkerSettings
+
+
+@pytest.fixture
+def history(tmp_path, monkeypatch, tiny_checkpoint):
+    """A SQLite history with three served reviews; the jobs find it through the settings."""
+    url = f"sqlite:///{tmp_path}/history.db"
+    monkeypatch.setenv("REVIEWBOT_DATABASE_URL", url)
+    monkeypatch.setenv("REVIEWBOT_MODEL_CHECKPOINT", str(tiny_checkpoint))
+    monkeypatch.setenv("REVIEWBOT_MODEL_DEVICE", "cpu")
+    served = load(tiny_checkpoint, ModelSettings(device="cpu"))
+    reviews = [
+        Review(text="loved every minute", source=Source.TELEGRAM, user_id="ana"),
+        Review(text="no me gustó nada", source=Source.TELEGRAM, user_id="ana"),
+        Review(text="a fine thriller", source=Source.DISCORD, user_id="bob"),
+    ]
+    predictions = served.predict([review.text for review in reviews])
+    with open_store(url) as store:
+        store.save_verdicts(
+            [Verdict(review=r, prediction=p) for r, p in zip(reviews, predictions, strict=True)]
+        )
+    return url, reviews, served.version
+
+
+def test_rescore_job_stores_predictions_of_the_new_checkpoint(redis_url, history, tmp_path):
+    url, reviews, served_version = history
+    new_checkpoint = build_tiny_checkpoint(tmp_path / "retrained", threshold=0.5, seed=7)
+    queue = jobs_queue(redis.Redis.from_url(redis_url), WorkerSettings())
+    since = datetime.now(UTC) - timedelta(hours=1)
+    job = enqueue_rescore(queue, since, None, str(new_checkpoint))
+
+    assert SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    job.refresh()
+    assert job.is_finished, (
+        job.latest_result().exc_string if job.latest_result() else job.get_status()
+    )
+    result = job.return_value()
+    assert result["rescored"] == len(reviews) and result["failed"] == 0
+    assert result["model_version"] != served_version
+
+    from sqlalchemy import text
+
+    with open_store(url) as store, store.session() as session:
+        rows = session.execute(
+            text("SELECT model_version, count(*) FROM predictions GROUP BY 1")
+        ).all()
+    assert dict(rows) == {served_version: len(reviews), result["model_version"]: len(reviews)}
+
+
+def test_forget_job_deletes_one_persons_reviews(redis_url, history):
+    url, reviews, _ = history
+    queue = jobs_queue(redis.Redis.from_url(redis_url), WorkerSettings())
+    job = enqueue_forget(queue, "telegram", "ana")
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    job.refresh()
+    assert job.return_value() == 2
+    with open_store(url) as store:
+        left = list(store.reviews_since(datetime(2000, 1, 1, tzinfo=UTC)))
+    assert [review.user_id for review in left] == ["bob"]
+
+
+def test_cron_schedules_drift_and_pruning(redis_url):
+    scheduler = build_scheduler(
+        redis.Redis.from_url(redis_url), WorkerSettings(drift_cron="0 4 * * 1")
+    )
+    jobs = {job.name: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"drift-report", "retention-prune"}
+    assert jobs["drift-report"].func_name == "worker.jobs.drift"
+    assert jobs["drift-report"].next_enqueue_time.astimezone().weekday() == 0  # Mondays
+    only_drift = build_scheduler(redis.Redis.from_url(redis_url), WorkerSettings(prune_cron=""))
+    assert [job.name for job in only_drift.get_jobs()] == ["drift-report"]

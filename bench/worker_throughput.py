@@ -64,16 +64,26 @@ def build_model(shape: str, out: Path) -> Path:
     hidden, layers, heads = SHAPES[shape]
     torch.manual_seed(0)
     config = XLMRobertaConfig(
-        vocab_size=len(tokenizer), hidden_size=hidden, num_hidden_layers=layers,
-        num_attention_heads=heads, intermediate_size=4 * hidden, max_position_embeddings=514,
-        pad_token_id=tokenizer.pad_token_id, bos_token_id=0, eos_token_id=2, num_labels=2,
-        id2label=ID2LABEL, label2id={v: k for k, v in ID2LABEL.items()},
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=4 * hidden,
+        max_position_embeddings=514,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=0,
+        eos_token_id=2,
+        num_labels=2,
+        id2label=ID2LABEL,
+        label2id={v: k for k, v in ID2LABEL.items()},
     )
     XLMRobertaForSequenceClassification(config).save_pretrained(out)
     tokenizer.save_pretrained(out)
     write_meta(out, CheckpointMeta(threshold=0.5, base_model=f"random-{shape}"))
-    print(f"model: random XLM-R '{shape}' (hidden {hidden}, {layers} layers), "
-          f"tokenizer: {'XLM-R (offline backbone)' if real else 'tiny test tokenizer'}")
+    print(
+        f"model: random XLM-R '{shape}' (hidden {hidden}, {layers} layers), "
+        f"tokenizer: {'XLM-R (offline backbone)' if real else 'tiny test tokenizer'}"
+    )
     return out
 
 
@@ -84,14 +94,14 @@ def review_texts(n: int, seed: int) -> list[str]:
         from training.builtin import read_builtin
         from training.settings import TrainingSettings
 
-        snippets = [row["text"] for row in read_builtin("vader-movies", TrainingSettings().cache_dir())]
+        snippets = [
+            row["text"] for row in read_builtin("vader-movies", TrainingSettings().cache_dir())
+        ]
         source = "Rotten Tomatoes snippets (vader-movies)"
     except Exception as exc:  # noqa: BLE001 - any failure: fall back to synthetic reviews
         snippets, source = SYNTHETIC, f"synthetic ({type(exc).__name__})"
     # Snippets average ~30 tokens; a third of the reviews are two snippets, giving ~40.
-    texts = [
-        " ".join(rng.sample(snippets, 2 if rng.random() < 0.33 else 1)) for _ in range(n)
-    ]
+    texts = [" ".join(rng.sample(snippets, 2 if rng.random() < 0.33 else 1)) for _ in range(n)]
     print(f"texts: {n} reviews from {source}")
     return texts
 
@@ -119,12 +129,16 @@ def measure_model(classifier, texts: list[str]) -> tuple[float, float, float]:
     encoded = classifier.encode(texts)
     classifier.probabilities(encoded.ids[:256])  # warm-up
     sync(classifier.device)
-    ceiling = len(texts) / timed(lambda: (classifier.probabilities(encoded.ids), sync(classifier.device)))
+    ceiling = len(texts) / timed(
+        lambda: (classifier.probabilities(encoded.ids), sync(classifier.device))
+    )
     direct = len(texts) / timed(lambda: (classifier.predict(texts), sync(classifier.device)))
     return ceiling, direct, statistics.fmean(encoded.n_tokens)
 
 
-def measure_pipeline(checkpoint: Path, texts: list[str], device: str, single: int) -> tuple[float, float]:
+def measure_pipeline(
+    checkpoint: Path, texts: list[str], device: str, single: int
+) -> tuple[float, float]:
     """(`pipeline` one review per call, `pipeline(batch_size=64)`) in reviews/s."""
     from transformers import pipeline
 
@@ -139,7 +153,9 @@ def measure_pipeline(checkpoint: Path, texts: list[str], device: str, single: in
 def start_worker(env: dict, log: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "worker", "worker", "--processes", "1"],
-        env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -170,7 +186,9 @@ def end_to_end(client, r, texts: list[str]) -> tuple[float, list[float]]:
         client.submit(review)
     while r.xlen(replies) < len(texts):
         time.sleep(0.01)
-    answered = {f["review_id"]: int(entry_id.split("-")[0]) / 1000 for entry_id, f in r.xrange(replies)}
+    answered = {
+        f["review_id"]: int(entry_id.split("-")[0]) / 1000 for entry_id, f in r.xrange(replies)
+    }
     finished = max(answered.values())
     latencies = [(answered[i] - t) * 1000 for i, t in submitted.items()]
     return len(texts) / (finished - started), latencies
@@ -188,20 +206,28 @@ def light_load(client, texts: list[str]) -> list[float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--reviews", type=int, default=2000)
     parser.add_argument("--shape", choices=SHAPES, default="small")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 ...")
-    parser.add_argument("--single", type=int, default=300, help="reviews for the one-per-call baseline")
+    parser.add_argument(
+        "--single", type=int, default=300, help="reviews for the one-per-call baseline"
+    )
     parser.add_argument("--light", type=int, default=200, help="reviews sent one at a time")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--threads", type=int, default=1,
+        "--threads",
+        type=int,
+        default=1,
         help="torch CPU threads, here and in the worker (0: torch's default). 1 by default: on a "
         "shared or busy CPU, torch's spinning thread pool can run a forward pass 50x slower",
     )
     parser.add_argument(
-        "--pass-rows", type=int, default=None,
+        "--pass-rows",
+        type=int,
+        default=None,
         help="reviews per forward pass (REVIEWBOT_MODEL_MAX_BATCH_REQUESTS), here and in the "
         "worker; default 32 on CPU, where every padded token costs compute, else the model's default",
     )
@@ -224,7 +250,9 @@ def main() -> None:
     checkpoint = build_model(args.shape, work / "checkpoint")
     texts = review_texts(args.reviews, args.seed)
 
-    model_settings = ModelSettings(checkpoint=checkpoint, device=args.device, cpu_threads=args.threads)
+    model_settings = ModelSettings(
+        checkpoint=checkpoint, device=args.device, cpu_threads=args.threads
+    )
     if args.pass_rows:
         model_settings.max_batch_requests = args.pass_rows
     classifier = load(checkpoint, model_settings)
@@ -263,17 +291,21 @@ def main() -> None:
         client.close()
         server.shutdown()
 
-    print(f"device: {args.device}, reviews: {len(texts)}, mean tokens: {mean_tokens:.1f}, "
-          f"torch CPU threads: {args.threads or 'default'}, "
-          f"reviews per forward pass: {model_settings.max_batch_requests}")
+    print(
+        f"device: {args.device}, reviews: {len(texts)}, mean tokens: {mean_tokens:.1f}, "
+        f"torch CPU threads: {args.threads or 'default'}, "
+        f"reviews per forward pass: {model_settings.max_batch_requests}"
+    )
     print(f"forward-only ceiling (pre-tokenized, sorted)   {ceiling:9.1f} reviews/s")
     print(f"direct batched call (tokenize + forward)        {direct:9.1f} reviews/s")
     print(f"naive pipeline(), one review per call           {per_review:9.1f} reviews/s")
     print(f"pipeline(batch_size=64)                         {batched64:9.1f} reviews/s")
     print(f"end to end (enqueue -> stored + answered)       {e2e:9.1f} reviews/s")
     print(f"  end to end / forward-only ceiling             {e2e / ceiling:9.2f}")
-    print(f"  end to end / direct batched call              {e2e / direct:9.2f}  "
-          f"(worker overhead {100 * (1 - e2e / direct):.0f}%)")
+    print(
+        f"  end to end / direct batched call              {e2e / direct:9.2f}  "
+        f"(worker overhead {100 * (1 - e2e / direct):.0f}%)"
+    )
     print(f"  speed-up over pipeline() per review           {e2e / per_review:9.1f}x")
     print(f"  speed-up over pipeline(batch_size=64)         {e2e / batched64:9.1f}x")
     print(f"latency, light load (one at a time, n={len(light)}):  {percentiles(light)}")

@@ -192,7 +192,9 @@ def jobs_forget_command(
 
 @jobs_app.command("train")
 def jobs_train_command(
-    data: str = typer.Argument(..., help="A data file (CSV/Parquet/JSONL) or a built-in dataset name."),
+    data: str = typer.Argument(
+        ..., help="A data file (CSV/Parquet/JSONL) or a built-in dataset name."
+    ),
     out: Path = typer.Option(..., help="Checkpoint folder to write."),
     overwrite: bool = typer.Option(False, help="Replace an existing checkpoint folder."),
 ) -> None:

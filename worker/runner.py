@@ -15,6 +15,11 @@ from worker.stream import ReviewStream
 
 log = logging.getLogger(__name__)
 
+WARM_UP_REVIEWS = [
+    "A warm-up review: the film was fine, the acting good and the story a bit long.",
+    "Una reseña de calentamiento: la película está bien, aunque es un poco larga.",
+]
+
 
 def consumer_name() -> str:
     """Unique per process and host, so any number of workers share one consumer group."""
@@ -81,6 +86,10 @@ def run_process(
     try:
         if worker.classifier.device.type == "cuda":
             worker.classifier.warmup()  # every padded length once, before the first review
+        else:
+            # The first calls pay for lazy initialization (torch kernels, the language
+            # detector's n-gram models, loaded per language on first sight).
+            worker.classifier.predict(WARM_UP_REVIEWS)
         worker.run()
     finally:
         if server:

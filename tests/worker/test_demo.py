@@ -61,9 +61,7 @@ def test_demo_console_and_classify_from_another_terminal(demo_env, tmp_path):
         assert other.returncode == 0, other.stdout + other.stderr
         assert '"language": "es"' in other.stdout
 
-        demo.stdin.write(
-            b"a wonderful film, moving and funny\n   \nthe worst movie of the year\n"
-        )
+        demo.stdin.write(b"a wonderful film, moving and funny\n   \nthe worst movie of the year\n")
         demo.stdin.close()
         demo.wait(120)
         os.set_blocking(demo.stdout.fileno(), True)

@@ -22,9 +22,13 @@ def test_batches_exceed_one_under_load(redis_url, worker_settings, running_worke
     submitted: list[str] = []
 
     def submit_many(n: int) -> None:
-        client = ReviewClient(redis.Redis.from_url(redis_url, decode_responses=True), worker_settings)
+        client = ReviewClient(
+            redis.Redis.from_url(redis_url, decode_responses=True), worker_settings
+        )
         for i in range(n):
-            submitted.append(client.submit(Review(text=f"film {i} " + "good " * (i % 30), source=Source.API)))
+            submitted.append(
+                client.submit(Review(text=f"film {i} " + "good " * (i % 30), source=Source.API))
+            )
 
     with running_worker():
         threads = [threading.Thread(target=submit_many, args=(150,)) for _ in range(4)]
@@ -32,7 +36,9 @@ def test_batches_exceed_one_under_load(redis_url, worker_settings, running_worke
             thread.start()
         for thread in threads:
             thread.join()
-        client = ReviewClient(redis.Redis.from_url(redis_url, decode_responses=True), worker_settings)
+        client = ReviewClient(
+            redis.Redis.from_url(redis_url, decode_responses=True), worker_settings
+        )
         verdicts = [client.wait_result(review_id, timeout=30) for review_id in submitted]
     sizes = [verdict.batch_size for verdict in verdicts]
     assert len(verdicts) == 600 and all(verdict.ok for verdict in verdicts)
@@ -65,9 +71,13 @@ def test_healthz_and_metrics(redis_url, client, running_worker):
             status, text = get(base + "/metrics")
             assert status == 200
             for name in (
-                "reviewbot_queue_depth", "reviewbot_pending", "reviewbot_batch_size_bucket",
-                "reviewbot_batch_tokens_bucket", "reviewbot_classify_seconds_bucket",
-                "reviewbot_end_to_end_seconds_bucket", "reviewbot_dead_letters_total",
+                "reviewbot_queue_depth",
+                "reviewbot_pending",
+                "reviewbot_batch_size_bucket",
+                "reviewbot_batch_tokens_bucket",
+                "reviewbot_classify_seconds_bucket",
+                "reviewbot_end_to_end_seconds_bucket",
+                "reviewbot_dead_letters_total",
             ):
                 assert name in text, name
             assert f'version="{worker.classifier.version}"' in text
@@ -92,7 +102,9 @@ def test_process_pool_serves_with_unique_consumers(redis_url, tiny_checkpoint, t
     )
     pool = subprocess.Popen(
         [sys.executable, "-m", "worker", "worker", "--processes", "2", "--no-store"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     r = redis.Redis.from_url(redis_url, decode_responses=True)
     client = ReviewClient(r)

@@ -22,7 +22,7 @@ class WorkerSettings(BaseSettings):
     #: Reviews longer than this many characters are refused before they enter Redis.
     max_review_chars: int = Field(4000, ge=1)
     #: Backlog bound: with this many reviews waiting or in flight, `submit` answers "busy".
-    max_concurrent_requests: int = Field(2048, ge=1)
+    max_concurrent_requests: int = Field(10_000, ge=1)
     #: Most reviews one worker takes from the stream at once. The model splits them into
     #: forward passes (REVIEWBOT_MODEL_MAX_BATCH_*); a large take lets it sort more reviews by
     #: length, so passes pad less: on CPU, taking 1,024 instead of 256 under saturation brought

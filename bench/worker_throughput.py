@@ -229,7 +229,8 @@ def main() -> None:
         type=int,
         default=None,
         help="reviews per forward pass (REVIEWBOT_MODEL_MAX_BATCH_REQUESTS), here and in the "
-        "worker; default 32 on CPU, where every padded token costs compute, else the model's default",
+        "worker; default 32 on CPU, where every padded token costs compute, else the model's "
+        "default",
     )
     args = parser.parse_args()
     if args.pass_rows is None and args.device == "cpu":

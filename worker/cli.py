@@ -40,7 +40,7 @@ def classify_command(
     timeout: float = typer.Option(30.0, help="Seconds to wait for the verdict."),
     as_json: bool = typer.Option(False, "--json", help="Print the whole verdict as JSON."),
 ) -> None:
-    """Classify one review through the running workers (start them with `reviewbot worker` or `make demo`)."""
+    """Classify one review through the running workers (`reviewbot worker` or `make demo`)."""
     import time
 
     from rich.console import Console
@@ -60,7 +60,8 @@ def classify_command(
         raise typer.Exit(2) from None
     except ResultTimeout:
         console.print(
-            f"[red]No verdict within {timeout:g} s.[/red] Is a worker running (`reviewbot worker` or "
+            f"[red]No verdict within {timeout:g} s.[/red] "
+            "Is a worker running (`reviewbot worker` or "
             "`make demo`) on the same Redis? The review stays queued and will be classified."
         )
         raise typer.Exit(1) from None

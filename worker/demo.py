@@ -100,7 +100,8 @@ def run_demo(lines: TextIO = sys.stdin, console: Console | None = None) -> int:
         with console.status("Starting the worker (loading the model)..."):
             wait_until_serving(client.redis, worker, settings, log_path)
         console.print(
-            f"[bold]ReviewBot demo[/bold]: checkpoint {checkpoint}, Redis {url}, worker log {log_path}\n"
+            f"[bold]ReviewBot demo[/bold]: checkpoint {checkpoint}, Redis {url}, "
+            f"worker log {log_path}\n"
             "Type a movie review in English or Spanish and press Enter; Ctrl-D or Ctrl-C to quit.\n"
             'From another terminal: [cyan]reviewbot classify "una película preciosa"[/cyan]'
         )

@@ -30,7 +30,7 @@ def jobs_queue(
 def enqueue_rescore(
     queue: Queue, since: datetime, until: datetime | None = None, checkpoint: str | None = None
 ) -> Job:
-    # No automatic retry: a long re-scoring run is resumable by hand, and predictions are idempotent.
+    # No automatic retry: a long re-scoring run is rerun by hand; predictions are idempotent.
     return queue.enqueue(
         jobs.rescore,
         since,
@@ -38,7 +38,8 @@ def enqueue_rescore(
         checkpoint,
         job_timeout="12h",
         result_ttl=WEEK_S,
-        description=f"rescore reviews since {since:%Y-%m-%d %H:%M} with {checkpoint or 'the served checkpoint'}",
+        description=f"rescore reviews since {since:%Y-%m-%d %H:%M} "
+        f"with {checkpoint or 'the served checkpoint'}",
     )
 
 

@@ -44,7 +44,7 @@ class BinaryReview(InvalidReview):
 
 
 class Busy(SubmitError):
-    """Too many reviews are waiting; the front-end asks the person to retry after `retry_after_s`."""
+    """Too many reviews are waiting; the front-end asks the person to retry in `retry_after_s`."""
 
     def __init__(self, retry_after_s: int, backlog: int) -> None:
         super().__init__(f"Too many reviews are waiting; please try again in {retry_after_s} s.")

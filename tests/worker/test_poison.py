@@ -1,4 +1,5 @@
-"""Bad entries never take a worker or their batch-mates down; poison ends in the dead-letter stream."""
+"""Bad entries never take a worker or their batch-mates down; poison ends in the dead-letter
+stream."""
 
 import json
 import time

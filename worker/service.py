@@ -132,18 +132,18 @@ class Worker:
             metrics.mark_loop()
             if not self._reader_slot.acquire(timeout=self.settings.block_ms / 1000):
                 continue
+            entries: list[Entry] = []
             try:
                 entries = self.collector.collect()
-            except Exception:
-                self._reader_slot.release()
+                if entries:
+                    self.leases.hold(e.entry_id for e in entries)
+                    self._to_score.put(self._prepare(entries))
+                    continue
+            except Exception:  # noqa: BLE001 - Redis restarting, say: what was read stays pending
                 log.exception("reading the review stream failed; retrying in 1 s")
+                self.leases.release(e.entry_id for e in entries)
                 self.stop.wait(1.0)
-                continue
-            if not entries:
-                self._reader_slot.release()
-                continue
-            self.leases.hold(e.entry_id for e in entries)
-            self._to_score.put(self._prepare(entries))
+            self._reader_slot.release()
 
     def _prepare(self, entries: list[Entry]) -> Batch:
         """Sort out what needs no model, and tokenize the rest."""

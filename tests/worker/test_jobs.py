@@ -104,3 +104,20 @@ def test_rescore_command_enqueues_and_status_reports(redis_url, history, monkeyp
     status = runner.invoke(app, ["jobs", "status", job_id])
     assert status.exit_code == 0
     assert "finished" in status.output and "'rescored': 3" in status.output
+
+
+def test_drift_and_prune_jobs_run_on_the_configured_store(redis_url, history, tmp_path):
+    from worker.queueing import enqueue_drift, enqueue_prune
+
+    queue = jobs_queue(redis.Redis.from_url(redis_url), WorkerSettings())
+    drift = enqueue_drift(queue, out_dir=str(tmp_path / "drift"))
+    prune = enqueue_prune(queue, older_than_days=1)
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    drift.refresh()
+    prune.refresh()
+    assert drift.is_finished, drift.latest_result().exc_string
+    assert prune.is_finished, prune.latest_result().exc_string
+    assert prune.return_value() == 0  # the stored reviews are minutes old
+    report = drift.return_value()
+    assert isinstance(report, dict) and (tmp_path / "drift").is_dir()
+    assert any(p.suffix == ".json" for p in (tmp_path / "drift").iterdir())

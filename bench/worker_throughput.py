@@ -36,7 +36,7 @@ SHAPES = {
     "e5-small": (384, 12, 12),  # the offline backbone's shape
     "base": (768, 12, 12),  # xlm-roberta-base's shape
 }
-TARGET_MEAN_TOKENS = 40
+SUBMIT_CHUNK = 64
 SYNTHETIC = [
     "a great film with a moving story and wonderful acting",
     "the worst movie I have seen this year, boring and far too long",
@@ -180,10 +180,18 @@ def end_to_end(client, r, texts: list[str]) -> tuple[float, list[float]]:
     r.delete(replies)
     submitted: dict[str, float] = {}
     started = time.time()
-    for text in texts:
-        review = Review(text=text, source=Source.API, reply_to=replies)
-        submitted[review.id] = time.time()
-        client.submit(review)
+    # Many front-ends submit at once in production; one client here pipelines its submits in
+    # chunks so that its own round trips do not cap the rate being measured.
+    for chunk in range(0, len(texts), SUBMIT_CHUNK):
+        reviews = [
+            Review(text=t, source=Source.API, reply_to=replies)
+            for t in texts[chunk : chunk + SUBMIT_CHUNK]
+        ]
+        now = time.time()
+        submitted.update((review.id, now) for review in reviews)
+        refused = [o for o in client.submit_many(reviews) if not isinstance(o, str)]
+        if refused:
+            sys.exit(f"{len(refused)} reviews refused: {refused[0].message}")
     while r.xlen(replies) < len(texts):
         time.sleep(0.01)
     answered = {

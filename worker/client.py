@@ -12,6 +12,7 @@ queued in one atomic script so concurrent front-ends cannot overshoot the bound.
 
 import math
 import time
+from collections.abc import Sequence
 
 import redis
 import redis.asyncio as aioredis
@@ -20,7 +21,7 @@ from reviewbot.messages import Review, Verdict
 from worker.connection import connect, connect_async
 from worker.protocol import RATE_KEY, done_key, parse_verdict, result_key, review_fields, total_rate
 from worker.settings import WorkerSettings
-from worker.validation import Busy, check_text
+from worker.validation import Busy, SubmitError, check_text
 
 #: Acked entries are deleted by the workers, so XLEN counts exactly what waits or is in flight.
 SUBMIT_SCRIPT = """
@@ -68,6 +69,34 @@ class ReviewClient:
         if not entry_id:
             raise Busy(retry_after(backlog, self.redis.hgetall(RATE_KEY)), backlog)
         return review.id
+
+    def submit_many(self, reviews: Sequence[Review]) -> list[str | SubmitError]:
+        """Queue many reviews in one round trip (an HTTP batch, a benchmark); per review its id,
+        or the InvalidReview / Busy that kept it out. The backlog bound holds per review."""
+        outcomes: list[str | SubmitError] = []
+        pipe = self.redis.pipeline(transaction=False)
+        for review in reviews:
+            try:
+                check_text(review.text, self.settings.max_review_chars)
+            except SubmitError as error:
+                outcomes.append(error)
+                continue
+            outcomes.append(review.id)
+            self._submit(
+                keys=[self.settings.stream],
+                args=[self.settings.max_concurrent_requests, review_fields(review)["review"]],
+                client=pipe,
+            )
+        replies = iter(pipe.execute())
+        rates = None
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, SubmitError):
+                continue
+            entry_id, backlog = next(replies)
+            if not entry_id:
+                rates = self.redis.hgetall(RATE_KEY) if rates is None else rates
+                outcomes[index] = Busy(retry_after(backlog, rates), backlog)
+        return outcomes
 
     def result(self, review_id: str) -> Verdict | None:
         payload = self.redis.get(result_key(review_id))

@@ -84,3 +84,14 @@ async def test_async_client_round_trip(redis_url, worker_settings, running_worke
         verdict = await client.wait_result(review_id, timeout=20)
     assert verdict.review.id == review_id and verdict.ok
     await client.aclose()
+
+
+def test_submit_many_reports_each_review(client):
+    client.settings.max_concurrent_requests = 3
+    reviews = [Review(text=text, source=Source.API) for text in ("one", "", "two", "three", "four")]
+    outcomes = client.submit_many(reviews)
+    assert outcomes[0] == reviews[0].id and outcomes[2] == reviews[2].id
+    assert outcomes[3] == reviews[3].id
+    assert isinstance(outcomes[1], EmptyReview)
+    assert isinstance(outcomes[4], Busy) and outcomes[4].backlog == 3
+    assert client.redis.xlen(client.settings.stream) == 3

@@ -20,11 +20,11 @@ from training import hashing, plots
 from training.base import device, load_base, resolve_base
 from training.data import DataSummary, load_data
 from training.errors import DataError
-from training.metrics import report
+from training.metrics import binary_metrics, report
 from training.scoring import score_texts
 from training.settings import TrainingSettings
-from training.splits import split
-from training.threshold import choose_threshold
+from training.splits import Splits, split
+from training.threshold import ThresholdChoice, choose_threshold
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,56 @@ def prepare_output(out: Path, overwrite: bool) -> Path:
     return staging
 
 
+def _prepare(data: str, settings: TrainingSettings, options: DataOptions):
+    examples, data_summary = load_data(
+        data,
+        settings.cache_dir(),
+        options.text_column,
+        options.label_column,
+        options.group_column,
+        options.label_mapping,
+        settings.dead_zone,
+    )
+    _log_data(data_summary)
+    splits, split_summary = split(
+        examples,
+        settings.val_fraction,
+        settings.test_fraction,
+        settings.seed,
+        options.train_size,
+        options.test_size,
+    )
+    log.info("splits (%s): %s", split_summary.kind, split_summary.sizes)
+    return splits, data_summary, split_summary
+
+
+def _measure(
+    staging: Path,
+    splits: Splits,
+    settings: TrainingSettings,
+    threshold_options: ThresholdOptions,
+    also_evaluate: tuple[str, ...],
+) -> tuple[ThresholdChoice, dict[str, Any], np.ndarray, np.ndarray]:
+    """Score validation through model.load, choose the threshold there, only then score test."""
+    from model import ModelSettings, load
+
+    classifier = load(staging, ModelSettings(max_length=settings.max_length, device=device()))
+    p_val, _ = score_texts(classifier, splits.validation.texts, "scoring validation")
+    choice = choose_threshold(
+        splits.validation.labels, p_val, threshold_options.objective, threshold_options.target
+    )
+    p_test, test_languages = score_texts(classifier, splits.test.texts, "scoring test")
+    metrics: dict[str, Any] = {
+        "test": report(splits.test.labels, p_test, choice.threshold, test_languages),
+        "validation": binary_metrics(splits.validation.labels, p_val, choice.threshold),
+        "extra": {
+            name: _evaluate_extra(classifier, name, settings, choice.threshold)
+            for name in also_evaluate
+        },
+    }
+    return choice, metrics, p_val, p_test
+
+
 def train(
     data: str,
     out: Path,
@@ -118,34 +168,36 @@ def train(
     also_evaluate: tuple[str, ...] = (),
     overwrite: bool = False,
 ) -> TrainResult:
-    from model import ModelSettings, load
-
     settings = settings or TrainingSettings()
     started = time.perf_counter()
     out = Path(out).expanduser().resolve()
     staging = prepare_output(out, overwrite)
-    examples, data_summary = load_data(
-        data,
-        settings.cache_dir(),
-        data_options.text_column,
-        data_options.label_column,
-        data_options.group_column,
-        data_options.label_mapping,
-        settings.dead_zone,
-    )
-    _log_data(data_summary)
-    splits, split_summary = split(
-        examples,
-        settings.val_fraction,
-        settings.test_fraction,
-        settings.seed,
-        data_options.train_size,
-        data_options.test_size,
-    )
-    log.info("splits (%s): %s", split_summary.kind, split_summary.sizes)
+    try:
+        result = _train_into(
+            staging, data, settings, data_options, threshold_options, also_evaluate, started
+        )
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if out.exists():
+        shutil.rmtree(out)
+    staging.rename(out)
+    result.path = out
+    return result
 
+
+def _train_into(
+    staging: Path,
+    data: str,
+    settings: TrainingSettings,
+    data_options: DataOptions,
+    threshold_options: ThresholdOptions,
+    also_evaluate: tuple[str, ...],
+    started: float,
+) -> TrainResult:
     import torch
 
+    splits, data_summary, split_summary = _prepare(data, settings, data_options)
     torch.manual_seed(settings.seed)
     base = resolve_base(settings.base_model)
     model, tokenizer = load_base(base, device())
@@ -153,26 +205,11 @@ def train(
     model.save_pretrained(staging)
     tokenizer.save_pretrained(staging)
     del model
-    # Provisional threshold so that model.load accepts the folder; the real one is chosen below.
+    # Provisional threshold so that model.load accepts the folder; the real one is chosen next.
     write_meta(staging, CheckpointMeta(threshold=0.5, base_model=base))
-
-    classifier = load(staging, ModelSettings(max_length=settings.max_length, device=device()))
-    p_val, _ = score_texts(classifier, splits.validation.texts, "scoring validation")
-    choice = choose_threshold(
-        splits.validation.labels, p_val, threshold_options.objective, threshold_options.target
+    choice, metrics, p_val, p_test = _measure(
+        staging, splits, settings, threshold_options, also_evaluate
     )
-    # Only now, with the threshold fixed, is the test split looked at.
-    p_test, test_languages = score_texts(classifier, splits.test.texts, "scoring test")
-    metrics: dict[str, Any] = {
-        "test": report(splits.test.labels, p_test, choice.threshold, test_languages),
-        "validation": report(
-            splits.validation.labels, p_val, choice.threshold, ["all"] * len(p_val)
-        )["at_threshold"],
-        "extra": {
-            name: _evaluate_extra(classifier, name, settings, choice.threshold)
-            for name in also_evaluate
-        },
-    }
     plot_files = plots.write_plots(
         staging / "plots",
         (splits.validation.labels, p_val),
@@ -197,10 +234,7 @@ def train(
         seconds=round(time.perf_counter() - started, 1),
     )
     write_meta(staging, meta)
-    if out.exists():
-        shutil.rmtree(out)
-    staging.rename(out)
-    return TrainResult(out, meta, head_validation_p, p_val)
+    return TrainResult(staging, meta, head_validation_p, p_val)
 
 
 def _log_data(summary: DataSummary) -> None:

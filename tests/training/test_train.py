@@ -166,3 +166,16 @@ def test_an_unavailable_extra_dataset_is_reported_not_fatal(
     )
     assert "does not exist" in result.meta.metrics["extra"][str(tmp_path / "gone.csv")]["error"]
     assert load(result.path).threshold == result.meta.threshold
+
+
+def test_a_failed_run_leaves_nothing_behind(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    from training.errors import DataError
+
+    rows = [{"text": f"review {i}", "label": ["great", "awful", "meh"][i % 3]} for i in range(30)]
+    with pytest.raises(DataError, match="--label-mapping"):
+        train(
+            str(_csv(tmp_path / "bad.csv", rows)),
+            tmp_path / "out",
+            _settings(tiny_checkpoint, tmp_path),
+        )
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.partial").exists()

@@ -63,16 +63,17 @@ class Head(nn.Module):
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
+        # Registered so that train()/eval() also switch the dropout the BERT head applies.
         self.model = model
         pooler = getattr(model.base_model, "pooler", None)
         classifier = model.classifier
         if pooler is not None and isinstance(classifier, nn.Linear):  # BERT family
             self.first_linear = pooler.dense
-            self.modules_ = nn.ModuleList([pooler, classifier])
+            self.trainable = nn.ModuleList([pooler, classifier])
             self._forward = lambda x: classifier(model.dropout(pooler(x[:, None, :])))
         elif hasattr(classifier, "dense") and hasattr(classifier, "out_proj"):  # RoBERTa / XLM-R
             self.first_linear = classifier.dense
-            self.modules_ = nn.ModuleList([classifier])
+            self.trainable = nn.ModuleList([classifier])
             self._forward = lambda x: classifier(x[:, None, :])
         else:
             raise ValueError(
@@ -117,9 +118,9 @@ def fit_head(
     nn.init.xavier_uniform_(head.first_linear.weight)
     nn.init.zeros_(head.first_linear.bias)
     optimizer = torch.optim.AdamW(
-        head.modules_.parameters(), lr=learning_rate, weight_decay=weight_decay
+        head.trainable.parameters(), lr=learning_rate, weight_decay=weight_decay
     )
-    best = (_loss(head, x_val, y_val), 0, copy.deepcopy(head.modules_.state_dict()))
+    best = (_loss(head, x_val, y_val), 0, copy.deepcopy(head.trainable.state_dict()))
     generator = torch.Generator().manual_seed(seed)
     with progress() as bars:
         task = bars.add_task("fitting the head", total=epochs)
@@ -131,12 +132,12 @@ def fit_head(
                 optimizer.step()
             loss = _loss(head, x_val, y_val)
             if loss < best[0]:
-                best = (loss, epoch, copy.deepcopy(head.modules_.state_dict()))
+                best = (loss, epoch, copy.deepcopy(head.trainable.state_dict()))
             bars.advance(task)
             if epoch - best[1] >= PATIENCE:
                 bars.update(task, total=epoch)
                 break
-    head.modules_.load_state_dict(best[2])
+    head.trainable.load_state_dict(best[2])
     head.fold_standardization(mean, std)
     head.eval()
     log.info("head: best validation loss %.4f at epoch %d", best[0], best[1])

@@ -18,13 +18,14 @@ def evaluate(
     checkpoint: Path,
     data: str,
     settings: TrainingSettings | None = None,
-    data_options: DataOptions = DataOptions(),
+    data_options: DataOptions | None = None,
     plots_dir: Path | None = None,
 ) -> dict[str, Any]:
     """The checkpoint's metrics, at its stored threshold, on every usable row of `data`."""
     from model import ModelSettings, load
 
     settings = settings or TrainingSettings()
+    data_options = data_options or DataOptions()
     classifier = load(checkpoint, ModelSettings(max_length=settings.max_length, device=device()))
     examples, summary = load_data(
         data, settings.cache_dir(), data_options.text_column, data_options.label_column,

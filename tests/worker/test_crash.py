@@ -1,6 +1,5 @@
 """Real worker processes: SIGKILL mid-batch loses nothing, SIGTERM finishes the batch and exits."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -16,18 +15,9 @@ from worker.protocol import review_fields
 STREAM, GROUP, REPLIES = "reviewbot:reviews", "workers", "replies:crash-test"
 
 
-def start_worker(redis_url, tiny_checkpoint, tmp_path, name, **env):
-    environment = dict(
-        os.environ,
-        REVIEWBOT_REDIS_URL=redis_url,
-        REVIEWBOT_HOME=str(tmp_path / "home"),
-        REVIEWBOT_MODEL_CHECKPOINT=str(tiny_checkpoint),
-        REVIEWBOT_MODEL_DEVICE="cpu",
-        REVIEWBOT_MODEL_CPU_THREADS="1",
-        REVIEWBOT_WORKER_METRICS_PORT="0",
-        REVIEWBOT_WORKER_CLAIM_IDLE_MS="1000",
-        REVIEWBOT_WORKER_BLOCK_MS="100",
-        **env,
+def start_worker(worker_process_env, tmp_path, name, **env):
+    environment = worker_process_env(
+        REVIEWBOT_WORKER_CLAIM_IDLE_MS="1000", REVIEWBOT_WORKER_BLOCK_MS="100", **env
     )
     log = (tmp_path / f"{name}.log").open("wb")
     return subprocess.Popen(
@@ -67,12 +57,14 @@ def answered(r):
     return Counter(fields["review_id"] for _, fields in r.xrange(REPLIES))
 
 
-def test_sigkill_mid_batch_loses_nothing_and_answers_once(redis_url, tiny_checkpoint, tmp_path):
+def test_sigkill_mid_batch_loses_nothing_and_answers_once(
+    redis_url, worker_process_env, tmp_path
+):
     r = redis.Redis.from_url(redis_url, decode_responses=True)
     reviews = enqueue(r, 600)
     # Small batches so the first worker is surely in the middle of the work when it dies.
     first = start_worker(
-        redis_url, tiny_checkpoint, tmp_path, "first", REVIEWBOT_WORKER_MAX_BATCH_REQUESTS="8"
+        worker_process_env, tmp_path, "first", REVIEWBOT_WORKER_MAX_BATCH_REQUESTS="8"
     )
     wait_until(lambda: r.xlen(REPLIES) >= 16, process=first)
     first.send_signal(signal.SIGKILL)
@@ -82,7 +74,7 @@ def test_sigkill_mid_batch_loses_nothing_and_answers_once(redis_url, tiny_checkp
     assert done_by_first < len(reviews)
     assert stranded > 0, "the killed worker held no batch"
 
-    second = start_worker(redis_url, tiny_checkpoint, tmp_path, "second")
+    second = start_worker(worker_process_env, tmp_path, "second")
     try:
         wait_until(lambda: r.xlen(REPLIES) >= len(reviews), process=second)
         time.sleep(0.5)  # anything answered twice would show up now
@@ -96,10 +88,10 @@ def test_sigkill_mid_batch_loses_nothing_and_answers_once(redis_url, tiny_checkp
     assert r.xpending(STREAM, GROUP)["pending"] == 0
 
 
-def test_sigterm_finishes_the_batch_and_exits(redis_url, tiny_checkpoint, tmp_path):
+def test_sigterm_finishes_the_batch_and_exits(redis_url, worker_process_env, tmp_path):
     r = redis.Redis.from_url(redis_url, decode_responses=True)
     worker = start_worker(
-        redis_url, tiny_checkpoint, tmp_path, "graceful", REVIEWBOT_WORKER_MAX_BATCH_REQUESTS="32"
+        worker_process_env, tmp_path, "graceful", REVIEWBOT_WORKER_MAX_BATCH_REQUESTS="32"
     )
     wait_until(lambda: r.exists(STREAM) and r.xinfo_groups(STREAM), process=worker)
     enqueue(r, 300)

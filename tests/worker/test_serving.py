@@ -2,7 +2,6 @@
 shares the stream under unique consumer names."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -90,16 +89,8 @@ def test_healthz_and_metrics(redis_url, client, running_worker):
             server.shutdown()
 
 
-def test_process_pool_serves_with_unique_consumers(redis_url, tiny_checkpoint, tmp_path):
-    env = dict(
-        os.environ,
-        REVIEWBOT_REDIS_URL=redis_url,
-        REVIEWBOT_HOME=str(tmp_path / "home"),
-        REVIEWBOT_MODEL_CHECKPOINT=str(tiny_checkpoint),
-        REVIEWBOT_MODEL_DEVICE="cpu",
-        REVIEWBOT_MODEL_CPU_THREADS="1",
-        REVIEWBOT_WORKER_METRICS_PORT="0",
-    )
+def test_process_pool_serves_with_unique_consumers(redis_url, worker_process_env):
+    env = worker_process_env()
     pool = subprocess.Popen(
         [sys.executable, "-m", "worker", "worker", "--processes", "2", "--no-store"],
         env=env,

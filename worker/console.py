@@ -9,11 +9,17 @@ from typing import TextIO
 
 from rich.console import Console
 
-from reviewbot.messages import Label, Review, Source, Verdict
+from reviewbot.messages import Label, Language, Review, Source, Verdict
 from worker.client import ResultTimeout, ReviewClient
 from worker.validation import SubmitError
 
 PROMPT = "review> "
+#: The model is trained and measured on English and Spanish; for anything else (another
+#: language, emoji only) the verdict is shown but flagged as a guess.
+OTHER_LANGUAGE_NOTE = (
+    "This does not look like English or Spanish, the languages ReviewBot is trained on: "
+    "take the verdict as a guess."
+)
 
 
 def describe(verdict: Verdict, wall_ms: float) -> str:
@@ -25,11 +31,14 @@ def describe(verdict: Verdict, wall_ms: float) -> str:
     confidence = p.p_positive if positive else 1 - p.p_positive
     colour = "green" if positive else "red"
     truncated = " [yellow](truncated)[/yellow]" if p.truncated else ""
-    return (
+    line = (
         f"[bold {colour}]{p.label.value.upper()}[/bold {colour}]  confidence {confidence:.2f}  "
         f"language {p.language.value}  latency {wall_ms:.0f} ms "
         f"(model {verdict.latency_ms:.0f} ms, batch of {verdict.batch_size}){truncated}"
     )
+    if p.language == Language.OTHER:
+        line += f"\n[yellow]{OTHER_LANGUAGE_NOTE}[/yellow]"
+    return line
 
 
 def run_console(

@@ -61,7 +61,10 @@ def test_demo_console_and_classify_from_another_terminal(demo_env, tmp_path):
         assert other.returncode == 0, other.stdout + other.stderr
         assert '"language": "es"' in other.stdout
 
-        demo.stdin.write(b"a wonderful film, moving and funny\n   \nthe worst movie of the year\n")
+        demo.stdin.write(
+            "a wonderful film, moving and funny\n   \nthe worst movie of the year\n"
+            "Un film magnifique, les acteurs sont formidables.\n".encode()
+        )
         demo.stdin.close()
         demo.wait(120)
         os.set_blocking(demo.stdout.fileno(), True)
@@ -72,8 +75,11 @@ def test_demo_console_and_classify_from_another_terminal(demo_env, tmp_path):
             demo.wait(60)
     assert demo.returncode == 0, transcript
     verdict_lines = [line for line in transcript.splitlines() if "confidence" in line]
-    assert len(verdict_lines) == 2, transcript
-    assert all("language en" in line and "latency" in line for line in verdict_lines)
+    assert len(verdict_lines) == 3, transcript
+    assert all("latency" in line for line in verdict_lines)
+    assert ["language en" in line for line in verdict_lines] == [True, True, False]
+    assert "language other" in verdict_lines[2]
+    assert transcript.count("does not look like English or Spanish") == 1
     assert all(("POSITIVE" in line) != ("NEGATIVE" in line) for line in verdict_lines)
     assert "The review is empty" in transcript
     assert "Bye." in transcript
@@ -89,7 +95,7 @@ def test_demo_console_and_classify_from_another_terminal(demo_env, tmp_path):
         sources = sorted(
             r.source.value for r in store.reviews_since(datetime(2000, 1, 1, tzinfo=UTC))
         )
-    assert sources == ["api", "console", "console"]
+    assert sources == ["api", "console", "console", "console"]
 
 
 def test_classify_without_a_worker_says_so(demo_env):

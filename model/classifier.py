@@ -19,6 +19,7 @@ from model.checkpoint import CheckpointMeta, check_folder, model_version, read_m
 from model.errors import CheckpointError
 from model.language import detect_languages
 from model.settings import ModelSettings
+from model.text import clean
 from reviewbot.messages import Label, Language, Prediction
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ class Classifier:
 
     # -- CPU half -------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> Encoded:
-        texts = list(texts)
+        texts = [clean(text) for text in texts]
         full = self.tokenizer(texts, verbose=False)["input_ids"]
         limit = self.settings.max_length
         return Encoded(

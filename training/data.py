@@ -1,9 +1,7 @@
 """Labelled reviews in: a file (CSV, TSV, JSONL, Parquet) or a built-in dataset by name, cleaned
 as the seed did, with every dropped row counted by reason."""
 
-import html
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,20 +10,12 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
+from model.text import clean
 from training import builtin, labels
 from training.columns import detect_columns
 from training.errors import DataError
 
-_TAG = re.compile(r"<[^>]+>")
-_SPACE = re.compile(r"\s+")
 _COMPRESSION = (".gz", ".bz2", ".zst", ".lz4")
-
-
-def clean(text: Any) -> str:
-    """The seed's minimal cleaning: HTML entities unescaped, tags removed, whitespace collapsed."""
-    if not isinstance(text, str):
-        return ""
-    return _SPACE.sub(" ", _TAG.sub(" ", html.unescape(text))).strip()
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pytest
 
 from training import labels
 from training.columns import detect_columns
-from training.data import clean, load_data, read_table
+from training.data import load_data, read_table
 from training.errors import DataError
 
 
@@ -95,13 +95,6 @@ def test_undetectable_labels_ask_for_a_mapping() -> None:
     with pytest.raises(DataError, match="--label-mapping"):
         labels.detect_mapping(["great", "awful", "meh"])
 
-
-def test_cleaning_unescapes_html_drops_tags_and_collapses_whitespace() -> None:
-    assert (
-        clean("Great&nbsp;<b>film</b>,\n\t really &amp; truly<br/>")
-        == "Great film , really & truly"
-    )
-    assert clean(None) == ""
 
 
 def _write(path: Path, rows: list[dict]) -> Path:

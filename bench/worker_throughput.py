@@ -56,7 +56,8 @@ def build_model(shape: str, out: Path) -> Path:
 
     from model.checkpoint import CheckpointMeta, write_meta
     from model.paths import backbone_dir
-    from model.tiny import ID2LABEL, train_tokenizer
+    from model.checkpoint import ID2LABEL, LABEL2ID
+    from model.tiny import train_tokenizer
 
     backbone = backbone_dir()
     real = (backbone / "tokenizer.json").is_file()
@@ -75,7 +76,7 @@ def build_model(shape: str, out: Path) -> Path:
         eos_token_id=2,
         num_labels=2,
         id2label=ID2LABEL,
-        label2id={v: k for k, v in ID2LABEL.items()},
+        label2id=LABEL2ID,
     )
     XLMRobertaForSequenceClassification(config).save_pretrained(out)
     tokenizer.save_pretrained(out)

@@ -307,7 +307,7 @@ def random_head_checkpoint(
     from transformers.utils import logging as hf_logging
 
     from model.checkpoint import CheckpointMeta, write_meta
-    from model.tiny import ID2LABEL
+    from model.checkpoint import ID2LABEL, LABEL2ID
 
     torch.manual_seed(seed)
     verbosity = hf_logging.get_verbosity()
@@ -317,7 +317,7 @@ def random_head_checkpoint(
             backbone,
             num_labels=2,
             id2label=ID2LABEL,
-            label2id={label: index for index, label in ID2LABEL.items()},
+            label2id=LABEL2ID,
         )
     finally:
         hf_logging.set_verbosity(verbosity)

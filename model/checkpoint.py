@@ -19,6 +19,14 @@ META_FILE = "reviewbot.json"
 DEFAULT_THRESHOLD = 0.5
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
 TOKENIZER_FILES = ("tokenizer.json", "sentencepiece.bpe.model", "vocab.txt")
+#: Everything in the folder that changes a prediction (reviewbot.json adds the threshold).
+CONTENT_FILES = (
+    "config.json", *WEIGHT_FILES, *TOKENIZER_FILES, "tokenizer_config.json",
+    "special_tokens_map.json",
+)  # fmt: skip
+#: The label names of a served checkpoint; model/ finds the positive class by name.
+ID2LABEL = {0: "NEGATIVE", 1: "POSITIVE"}
+LABEL2ID = {label: index for index, label in ID2LABEL.items()}
 
 log = logging.getLogger(__name__)
 
@@ -69,17 +77,27 @@ def write_meta(path: Path, meta: CheckpointMeta) -> None:
     (path / META_FILE).write_text(json.dumps(meta.model_dump(mode="json"), indent=2) + "\n")
 
 
-def model_version(path: Path, meta: CheckpointMeta) -> str:
-    """A stable id of a checkpoint: its folder name and a hash of weights, config and threshold.
-
-    Copies of the same checkpoint get the same id; retraining or a new threshold changes it.
-    """
-    digest = hashlib.blake2b(digest_size=6)
-    for name in ("config.json", *WEIGHT_FILES):
+def content_hash(path: Path, threshold: float) -> str:
+    """sha256 of the weights, config, tokenizer and threshold: what the checkpoint is made of."""
+    digest = hashlib.sha256()
+    for name in CONTENT_FILES:
         file = path / name
         if file.is_file():
+            digest.update(name.encode())
             with file.open("rb") as handle:
                 while chunk := handle.read(1 << 22):
                     digest.update(chunk)
-    digest.update(f"{meta.threshold:.6f}".encode())
-    return f"{path.name}-{digest.hexdigest()}"
+    digest.update(f"threshold={threshold:.6f}".encode())
+    return f"sha256:{digest.hexdigest()}"
+
+
+def model_version(path: Path, meta: CheckpointMeta) -> str:
+    """A stable id of a checkpoint: its folder name and a short content hash.
+
+    Training records the content hash in reviewbot.json; a folder without one is hashed here
+    (reading every weight, ~1 s for a base-sized model). The threshold is hashed in again so a
+    threshold edited by hand in reviewbot.json gives a new version.
+    """
+    recorded = getattr(meta, "content_hash", None) or content_hash(path, meta.threshold)
+    short = hashlib.sha256(f"{recorded}|{meta.threshold:.6f}".encode()).hexdigest()[:12]
+    return f"{path.name}-{short}"

@@ -11,10 +11,9 @@ from tokenizers import SentencePieceUnigramTokenizer
 from tokenizers.processors import TemplateProcessing
 from transformers import XLMRobertaConfig, XLMRobertaForSequenceClassification, XLMRobertaTokenizerFast
 
-from model.checkpoint import CheckpointMeta, write_meta
+from model.checkpoint import ID2LABEL, LABEL2ID, CheckpointMeta, write_meta
 
 SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
-ID2LABEL = {0: "NEGATIVE", 1: "POSITIVE"}
 
 CORPUS = [
     "a great film with a moving story and wonderful acting",
@@ -64,7 +63,7 @@ def build_tiny_checkpoint(
         # Wider than BERT's 0.02 so that random scores spread over (0, 1) instead of all ~0.5.
         initializer_range=0.5,
         id2label=ID2LABEL,
-        label2id={label: index for index, label in ID2LABEL.items()},
+        label2id=LABEL2ID,
     )
     model = XLMRobertaForSequenceClassification(config)
     out.mkdir(parents=True, exist_ok=True)

@@ -4,13 +4,11 @@ loads, by default the offline multilingual-e5-small backbone."""
 import logging
 from pathlib import Path
 
+from model.checkpoint import ID2LABEL, LABEL2ID
 from training.errors import DataError
 
 log = logging.getLogger(__name__)
 
-#: The label names model/ looks for (it finds the positive class by name).
-ID2LABEL = {0: "NEGATIVE", 1: "POSITIVE"}
-LABEL2ID = {label: index for index, label in ID2LABEL.items()}
 
 
 def device() -> str:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from model.checkpoint import CheckpointMeta, write_meta
+from model.checkpoint import CheckpointMeta, content_hash, write_meta
 from training import hashing, plots
 from training.base import device, load_base, resolve_base
 from training.data import DataSummary, load_data
@@ -229,7 +229,7 @@ def _train_into(
             **fit_summary,
         },
         data_hash=hashing.data_hash(splits),
-        content_hash=hashing.content_hash(staging, choice.threshold),
+        content_hash=content_hash(staging, choice.threshold),
         plots=[str(path.relative_to(staging)) for path in plot_files],
         seconds=round(time.perf_counter() - started, 1),
     )

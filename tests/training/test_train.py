@@ -8,8 +8,7 @@ import pyarrow.csv
 import pytest
 
 from model import load
-from model.checkpoint import read_meta
-from training import hashing
+from model.checkpoint import content_hash, read_meta
 from training.data import load_data
 from training.evaluate import evaluate
 from training.settings import TrainingSettings
@@ -70,7 +69,7 @@ def test_head_mode_checkpoint_serves_the_fitted_head(
         "group": "rotten_tomatoes_link",
     }
     assert extra["splits"]["kind"] == "by group"
-    assert extra["content_hash"] == hashing.content_hash(result.path, meta.threshold)
+    assert extra["content_hash"] == content_hash(result.path, meta.threshold)
     for name in ("accuracy", "f1", "precision", "recall", "roc_auc", "confusion_matrix"):
         assert (
             name in meta.metrics["test"]["at_threshold"] and name in meta.metrics["test"]["at_0.5"]

@@ -40,15 +40,6 @@ def build_backbone_command(
     console.print(f"backbone: [bold]{path}[/bold] ({time.monotonic() - started:.1f} s)")
 
 
-@model_app.command("default")
-def default_command() -> None:
-    """Print the default checkpoint's folder, training it first if missing (head mode on
-    vader-movies from the offline backbone, a few minutes on a CPU)."""
-    from training.default import ensure_default_checkpoint
-
-    typer.echo(ensure_default_checkpoint())
-
-
 def register(app: typer.Typer) -> None:
     """Add this room's commands to the root `reviewbot` app."""
     app.add_typer(model_app, name="model")

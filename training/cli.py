@@ -5,6 +5,8 @@ from pathlib import Path
 
 import typer
 
+from model.cli import model_app
+
 
 class Mode(StrEnum):
     head = "head"
@@ -173,7 +175,19 @@ def evaluate_command(
     print_evaluation(console, result)
 
 
+def default_command() -> None:
+    """Print the default checkpoint's folder, training it first if missing.
+
+    Head mode on vader-movies from the offline backbone: a few minutes on a CPU, once.
+    """
+    from training.default import ensure_default_checkpoint
+
+    typer.echo(ensure_default_checkpoint())
+
+
 def register(app: typer.Typer) -> None:
     """Add this room's commands to the root `reviewbot` app."""
     app.command("train")(train_command)
     app.command("evaluate")(evaluate_command)
+    # `reviewbot model default` lives with the model commands but is training's to build.
+    model_app.command("default")(default_command)

@@ -216,26 +216,28 @@ def _one_per_review(verdicts: Sequence[Verdict]) -> list[Verdict]:
 
 def _review_values(review: Review) -> dict:
     return {
-        "id": review.id,
+        "id": _storable(review.id),
         "text": _storable(review.text),
         "text_chars": len(review.text),
         "source": review.source,
-        "chat_id": review.chat_id,
-        "user_id": review.user_id,
-        "message_id": review.message_id,
+        "chat_id": _storable(review.chat_id),
+        "user_id": _storable(review.user_id),
+        "message_id": _storable(review.message_id),
         "received_at": review.received_at,
     }
 
 
-def _storable(text: str) -> str:
+def _storable(text: str | None) -> str | None:
     """The text with what a database refuses replaced: NUL (Postgres TEXT cannot hold it) and lone
     surrogates (not UTF-8), so a hostile review is kept, recognisably, instead of failing its batch."""
+    if text is None:
+        return None
     return text.replace("\x00", "\N{REPLACEMENT CHARACTER}").encode("utf-8", "replace").decode("utf-8")
 
 
 def _outcome_values(verdict: Verdict) -> dict:
     language = verdict.prediction.language if verdict.prediction is not None else None
-    error = None if verdict.ok else (verdict.error or "no prediction and no error given")
+    error = None if verdict.ok else _storable(verdict.error or "no prediction and no error given")
     return {"language": language, "error": error, "classified_at": verdict.classified_at}
 
 

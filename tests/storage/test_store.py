@@ -145,3 +145,13 @@ def test_hostile_text_and_long_ids_are_stored_not_failed(store):
         row = session.get(ReviewRow, hostile.review.id)
     assert row.text == "nul \N{REPLACEMENT CHARACTER} and a lone surrogate ? <b>html</b>"
     assert row.user_id == "x" * 300 and row.text_chars == len(hostile.review.text)
+
+
+def test_hostile_ids_and_errors_are_stored_not_failed(store):
+    """Front-ends pass platform ids through; one with a NUL must not fail its batch forever."""
+    hostile = verdict(0.5, user="u\x00ser")
+    failed = Verdict(review=hostile.review.model_copy(update={"id": "other"}), error="bad \x00 byte")
+    store.save_verdicts([hostile, failed])
+    with store.session() as session:
+        assert session.get(ReviewRow, hostile.review.id).user_id == "u\N{REPLACEMENT CHARACTER}ser"
+        assert session.get(ReviewRow, "other").error == "bad \N{REPLACEMENT CHARACTER} byte"

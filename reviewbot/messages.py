@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 def utcnow() -> datetime:
@@ -60,7 +60,8 @@ class Review(BaseModel):
     message_id: str | None = None
     #: Stream the verdict is also written to, for the front-end to answer the person (None: only the result key).
     reply_to: str | None = None
-    received_at: datetime = Field(default_factory=utcnow)
+    #: Time zone required: a naive time would be stored and compared as if it were UTC.
+    received_at: AwareDatetime = Field(default_factory=utcnow)
 
 
 class Verdict(BaseModel):
@@ -74,7 +75,7 @@ class Verdict(BaseModel):
     #: Milliseconds the model spent on the batch this review was in.
     latency_ms: float = 0.0
     batch_size: int = 0
-    classified_at: datetime = Field(default_factory=utcnow)
+    classified_at: AwareDatetime = Field(default_factory=utcnow)
 
     @property
     def ok(self) -> bool:

@@ -51,36 +51,16 @@ SYNTHETIC = [
 
 def build_model(shape: str, out: Path) -> Path:
     """A random checkpoint of `shape` with the backbone's XLM-R tokenizer when available."""
-    import torch
-    from transformers import AutoTokenizer, XLMRobertaConfig, XLMRobertaForSequenceClassification
+    from transformers import AutoTokenizer
 
-    from model.checkpoint import CheckpointMeta, write_meta
     from model.paths import backbone_dir
-    from model.checkpoint import ID2LABEL, LABEL2ID
-    from model.tiny import train_tokenizer
+    from model.tiny import build_tiny_checkpoint, train_tokenizer
 
     backbone = backbone_dir()
     real = (backbone / "tokenizer.json").is_file()
     tokenizer = AutoTokenizer.from_pretrained(backbone) if real else train_tokenizer()
     hidden, layers, heads = SHAPES[shape]
-    torch.manual_seed(0)
-    config = XLMRobertaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=hidden,
-        num_hidden_layers=layers,
-        num_attention_heads=heads,
-        intermediate_size=4 * hidden,
-        max_position_embeddings=514,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=0,
-        eos_token_id=2,
-        num_labels=2,
-        id2label=ID2LABEL,
-        label2id=LABEL2ID,
-    )
-    XLMRobertaForSequenceClassification(config).save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    write_meta(out, CheckpointMeta(threshold=0.5, base_model=f"random-{shape}"))
+    build_tiny_checkpoint(out, hidden=hidden, layers=layers, heads=heads, tokenizer=tokenizer)
     print(
         f"model: random XLM-R '{shape}' (hidden {hidden}, {layers} layers), "
         f"tokenizer: {'XLM-R (offline backbone)' if real else 'tiny test tokenizer'}"

@@ -70,6 +70,17 @@ def plan_batches(lengths: Sequence[int], max_tokens: int, max_requests: int) -> 
     return batches
 
 
+def pad_rows(rows: Sequence[Sequence[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Token rows as one right-padded int64 matrix (width a multiple of 8) and its attention mask."""
+    width = padded_length(max(len(row) for row in rows))
+    input_ids = np.full((len(rows), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(rows), width), dtype=np.int64)
+    for r, row in enumerate(rows):
+        input_ids[r, : len(row)] = row
+        mask[r, : len(row)] = 1
+    return input_ids, mask
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -163,12 +174,7 @@ class Classifier:
             self.probabilities([[self.pad_id + 1] * width] * rows)
 
     def _pad(self, rows: list[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-        width = padded_length(max(len(row) for row in rows))
-        input_ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
-        mask = np.zeros((len(rows), width), dtype=np.int64)
-        for r, row in enumerate(rows):
-            input_ids[r, : len(row)] = row
-            mask[r, : len(row)] = 1
+        input_ids, mask = pad_rows(rows, self.pad_id)
         return self._to_device(input_ids), self._to_device(mask)
 
     def _to_device(self, array: np.ndarray) -> torch.Tensor:

@@ -1,15 +1,19 @@
-"""Tiny random checkpoints for tests and CPU benchmarks, built on the spot (nothing downloaded).
+"""Random XLM-R checkpoints for tests and benchmarks, built on the spot (nothing downloaded).
 
-An XLM-R sequence classifier with a few small layers and a unigram sentencepiece tokenizer
-trained in a second on a built-in English/Spanish corpus. Same files, same loading code as a
-real checkpoint.
+By default a few small layers and a unigram sentencepiece tokenizer trained in a second on a
+built-in English/Spanish corpus. Same files, same loading code as a real checkpoint.
 """
 
 from pathlib import Path
 
 from tokenizers import SentencePieceUnigramTokenizer
 from tokenizers.processors import TemplateProcessing
-from transformers import XLMRobertaConfig, XLMRobertaForSequenceClassification, XLMRobertaTokenizerFast
+from transformers import (
+    PreTrainedTokenizerBase,
+    XLMRobertaConfig,
+    XLMRobertaForSequenceClassification,
+    XLMRobertaTokenizerFast,
+)
 
 from model.checkpoint import ID2LABEL, LABEL2ID, CheckpointMeta, write_meta
 
@@ -43,17 +47,25 @@ def train_tokenizer(vocab_size: int = 400) -> XLMRobertaTokenizerFast:
 
 
 def build_tiny_checkpoint(
-    out: Path, threshold: float = 0.5, hidden: int = 32, layers: int = 2, seed: int = 0
+    out: Path,
+    threshold: float = 0.5,
+    hidden: int = 32,
+    layers: int = 2,
+    heads: int = 4,
+    seed: int = 0,
+    tokenizer: PreTrainedTokenizerBase | None = None,
 ) -> Path:
+    """A random XLM-R classifier of the given shape; by default tiny, with a tokenizer trained
+    here (benchmarks pass a real one and a base-sized shape)."""
     import torch
 
     torch.manual_seed(seed)
-    tokenizer = train_tokenizer()
+    tokenizer = tokenizer or train_tokenizer()
     config = XLMRobertaConfig(
         vocab_size=len(tokenizer),
         hidden_size=hidden,
         num_hidden_layers=layers,
-        num_attention_heads=4,
+        num_attention_heads=heads,
         intermediate_size=hidden * 4,
         max_position_embeddings=514,
         pad_token_id=tokenizer.pad_token_id,
@@ -69,5 +81,5 @@ def build_tiny_checkpoint(
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    write_meta(out, CheckpointMeta(threshold=threshold, base_model="tiny-random-xlm-roberta"))
+    write_meta(out, CheckpointMeta(threshold=threshold, base_model=f"random-xlm-roberta-{hidden}x{layers}"))
     return out

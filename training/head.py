@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from model.classifier import plan_batches
+from model.classifier import pad_rows, plan_batches
 from training.progress import progress
 
 log = logging.getLogger(__name__)
@@ -35,14 +35,10 @@ def _first_token_states(
     with progress() as bars, torch.inference_mode():
         task = bars.add_task(description, total=len(ids))
         for batch in plan_batches([len(row) for row in ids], BATCH_TOKENS, FEATURE_BATCH):
-            width = max(len(ids[i]) for i in batch)
-            input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, i in enumerate(batch):
-                input_ids[row, : len(ids[i])] = torch.tensor(ids[i])
-                mask[row, : len(ids[i])] = 1
+            input_ids, mask = pad_rows([ids[i] for i in batch], pad_id)
             hidden = encoder(
-                input_ids=input_ids.to(device), attention_mask=mask.to(device)
+                input_ids=torch.from_numpy(input_ids).to(device),
+                attention_mask=torch.from_numpy(mask).to(device),
             ).last_hidden_state
             states[batch] = hidden[:, 0].float().cpu()
             bars.advance(task, len(batch))

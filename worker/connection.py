@@ -70,6 +70,17 @@ def connect(url: str | None = None) -> redis.Redis:
     return redis.Redis.from_url(url or redis_url(), decode_responses=True)
 
 
+def connect_worker(url: str | None = None) -> redis.Redis:
+    """The worker's client for the review stream: like `connect`, but bytes that are not UTF-8
+    decode to U+FFFD instead of raising. Strict decoding would make the XREADGROUP or
+    XAUTOCLAIM reply carrying such an entry fail as a whole, leaving its batch-mates pending
+    forever; replaced, the entry fails to parse (dead letter) or its text fails validation
+    (error verdict), like any other bad entry."""
+    return redis.Redis.from_url(
+        url or redis_url(), decode_responses=True, encoding_errors="replace"
+    )
+
+
 def connect_async(url: str | None = None) -> aioredis.Redis:
     return aioredis.Redis.from_url(url or redis_url(), decode_responses=True)
 

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from model import ModelSettings
-from worker.connection import connect
+from worker.connection import connect_worker
 from worker.service import VerdictStore, Worker
 from worker.settings import WorkerSettings
 from worker.stream import ReviewStream
@@ -47,7 +47,7 @@ def build_worker(
     settings = settings or WorkerSettings()
     model_settings = model_settings or ModelSettings()
     classifier = load(checkpoint_path(model_settings), model_settings)
-    stream = ReviewStream(connect(redis_url), settings, consumer_name())
+    stream = ReviewStream(connect_worker(redis_url), settings, consumer_name())
     return Worker(classifier, stream, settings, store)
 
 

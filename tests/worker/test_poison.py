@@ -113,3 +113,34 @@ def test_reviews_stranded_by_crashing_workers_are_dead_lettered(
         wait_until(lambda: r.xlen(worker_settings.dead_letter_stream) == 1, timeout=10)
     verdict = parse_verdict(r.get(result_key(review.id)))
     assert "stopped each time" in verdict.error
+
+
+def test_entries_that_are_not_utf8_do_not_stop_their_batch(
+    redis_url, worker_settings, running_worker
+):
+    """Strict decoding would fail the whole XREADGROUP reply, leaving the good entries read
+    with the broken one pending forever."""
+    r = redis.Redis.from_url(redis_url, decode_responses=True)
+    raw = redis.Redis.from_url(redis_url)
+    good = [
+        Review(text=f"a fine film {n}", source=Source.API, reply_to="replies") for n in range(3)
+    ]
+    broken_text = Review(text="PLACEHOLDER", source=Source.API, reply_to="replies")
+    r.xadd(worker_settings.stream, review_fields(good[0]))
+    raw.xadd(worker_settings.stream, {b"review": b"\xff\xfe not UTF-8 at all"})
+    r.xadd(worker_settings.stream, review_fields(good[1]))
+    # Valid JSON except for the bytes inside the text: parses, then fails validation (U+FFFD).
+    payload = review_fields(broken_text)["review"].encode().replace(b"PLACEHOLDER", b"bad \xc3(")
+    raw.xadd(worker_settings.stream, {b"review": payload})
+    r.xadd(worker_settings.stream, review_fields(good[2]))
+
+    with running_worker():
+        wait_until(lambda: r.xlen(worker_settings.stream) == 0)
+
+    replies = {f["review_id"]: parse_verdict(f["verdict"]) for _, f in r.xrange("replies")}
+    assert set(replies) == {review.id for review in good} | {broken_text.id}
+    assert all(replies[review.id].ok for review in good)
+    assert "control or binary character" in replies[broken_text.id].error
+    [(_, dead)] = r.xrange(worker_settings.dead_letter_stream)
+    assert dead["error"].startswith("malformed stream entry")
+    assert r.xpending(worker_settings.stream, worker_settings.group)["pending"] == 0

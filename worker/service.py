@@ -13,7 +13,7 @@ Order of effects per batch: store first (idempotent by review id), then one Redi
 acks, deletes and answers (FINISH_SCRIPT). A crash before the script means redelivery and the
 store ignoring the duplicate; after it, nothing is left to redeliver. A review that fails is
 not acked: it is delivered again (after claim_idle_ms) and, after max_deliveries, ends in the
-dead-letter stream with an error verdict for its sender.
+dead-letter stream with an error verdict for its sender, whether or not the database takes it.
 """
 
 import logging
@@ -235,14 +235,30 @@ class Worker:
     def _write(self, batch: Batch) -> None:
         if batch.failed:
             self.stream.record_errors(batch.failed)
-        finishes = batch.decided
+        # Dead letters are final: their verdict gets one try at the history, then they are
+        # finished whatever the database says. Held like the others, a row the database rejects
+        # every time (or an outage) would keep them pending, and redelivered, forever; the
+        # dead-letter stream keeps their record either way.
+        dead = [f for f in batch.decided if f.dead_error]
+        if dead:
+            self._store_once([f.verdict for f in dead if f.verdict])
+            self.answered += self.stream.finish(dead)
+        finishes = [f for f in batch.decided if not f.dead_error]
         stored = self._store([f.verdict for f in finishes if f.verdict])
-        if stored is None:
-            return  # stopping while the database is down: leave everything for redelivery
-        finishes = [f for f in finishes if not f.verdict or f.verdict.review.id in stored]
-        answered = self.stream.finish(finishes)
-        self.answered += answered
-        self._observe(finishes)
+        if stored is None:  # stopping while the database is down: leave the rest for redelivery
+            finishes = []
+        else:
+            finishes = [f for f in finishes if not f.verdict or f.verdict.review.id in stored]
+        self.answered += self.stream.finish(finishes)
+        self._observe(dead + finishes)
+
+    def _store_once(self, verdicts: list[Verdict]) -> None:
+        if self.store is None or not verdicts:
+            return
+        try:
+            self.store.save_verdicts(verdicts)
+        except Exception as exc:  # noqa: BLE001 - dead-lettered anyway, with their error
+            log.error("%d dead-lettered verdicts could not be stored: %s", len(verdicts), exc)
 
     def _store(self, verdicts: list[Verdict]) -> set[str] | None:
         """Save `verdicts` in one transaction; the review ids stored, or None when stopping

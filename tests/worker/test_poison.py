@@ -4,9 +4,11 @@ stream."""
 import json
 import time
 
+import pytest
 import redis
 
 from reviewbot.messages import Review, Source
+from storage import StoreUnavailable
 from worker.protocol import parse_verdict, result_key, review_fields
 
 POISON = "this exact text breaks the model"
@@ -144,3 +146,42 @@ def test_entries_that_are_not_utf8_do_not_stop_their_batch(
     [(_, dead)] = r.xrange(worker_settings.dead_letter_stream)
     assert dead["error"].startswith("malformed stream entry")
     assert r.xpending(worker_settings.stream, worker_settings.group)["pending"] == 0
+
+
+class RejectingStore:
+    """A database that fails every batch holding one particular review (a row it rejects, or a
+    failure it reports as an outage) and stores everything else."""
+
+    def __init__(self, bad_id: str, error: Exception) -> None:
+        self.bad_id, self.error = bad_id, error
+        self.saved: list[str] = []
+
+    def save_verdicts(self, verdicts):
+        if any(v.review.id == self.bad_id for v in verdicts):
+            raise self.error
+        self.saved += [v.review.id for v in verdicts]
+
+
+@pytest.mark.parametrize("error", [ValueError("row rejected"), StoreUnavailable("down")])
+def test_dead_letters_do_not_wait_for_the_database(
+    redis_url, worker_settings, running_worker, error
+):
+    """A review past max_deliveries whose verdict the database will not take is dead-lettered
+    all the same, instead of being redelivered forever."""
+    r = redis.Redis.from_url(redis_url, decode_responses=True)
+    stream, group = worker_settings.stream, worker_settings.group
+    r.xgroup_create(stream, group, id="0", mkstream=True)
+    stranded = Review(text="crashed every worker", source=Source.API, reply_to="replies")
+    entry_id = r.xadd(stream, review_fields(stranded))
+    r.xreadgroup(group, "crashed-worker-1", {stream: ">"})
+    for n in range(worker_settings.max_deliveries):
+        r.xclaim(stream, group, f"crashed-worker-{n + 2}", 0, [entry_id])
+    fine = Review(text="a fine film", source=Source.API, reply_to="replies")
+    r.xadd(stream, review_fields(fine))
+    store = RejectingStore(stranded.id, error)
+    with running_worker(store=store):
+        wait_until(lambda: r.xlen(worker_settings.dead_letter_stream) == 1, timeout=10)
+        wait_until(lambda: r.xlen(stream) == 0)
+    replies = {f["review_id"]: parse_verdict(f["verdict"]) for _, f in r.xrange("replies")}
+    assert replies[fine.id].ok and "stopped each time" in replies[stranded.id].error
+    assert store.saved == [fine.id]

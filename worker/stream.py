@@ -19,8 +19,12 @@ log = logging.getLogger(__name__)
 
 #: Acknowledge, delete and answer in one atomic step, and only for entries this call really
 #: acknowledged (XACK returns 0 for one another consumer finished already): a review redelivered
-#: to a second worker is answered once, whichever finishes first. The reply XADD and result SET
-#: use pcall so a bad reply target (say, a key of another type) cannot abort the batch mid-way.
+#: to a second worker is answered once, whichever finishes first. A review can also sit in the
+#: stream twice (redis-py re-sends a submit after a lost connection; a front-end submits the same
+#: Review again): the result key, set only if absent (NX), marks it answered for result_ttl_s,
+#: and a second entry of it is acked and deleted without a second answer. The result SET and the
+#: reply XADD use pcall so a bad reply target (say, a key of another type) cannot abort the batch
+#: mid-way; a result key of the wrong type counts as "not answered yet".
 FINISH_SCRIPT = """
 local group, ttl, maxlen = ARGV[1], ARGV[2], ARGV[3]
 local result_prefix, done_prefix = ARGV[4], ARGV[5]
@@ -31,20 +35,25 @@ for i = 6, #ARGV, 7 do
   if redis.call('XACK', KEYS[1], group, entry_id) == 1 then
     redis.call('XDEL', KEYS[1], entry_id)
     redis.call('HDEL', KEYS[3], entry_id)
+    local took = false
     if dead_error ~= '' then
       redis.call('XADD', KEYS[2], '*', 'review_id', review_id, 'entry', raw,
                  'error', dead_error, 'deliveries', deliveries)
+      took = true
     end
-    if verdict ~= '' then
-      redis.pcall('SET', result_prefix .. review_id, verdict, 'EX', ttl)
+    if verdict ~= '' and
+       redis.pcall('SET', result_prefix .. review_id, verdict, 'NX', 'EX', ttl) ~= false then
       redis.pcall('RPUSH', done_prefix .. review_id, '1')
       redis.pcall('EXPIRE', done_prefix .. review_id, ttl)
       if reply_to ~= '' then
         redis.pcall('XADD', reply_to, 'MAXLEN', '~', maxlen, '*',
                     'review_id', review_id, 'verdict', verdict)
       end
+      took = true
     end
-    answered = answered + 1
+    if took then
+      answered = answered + 1
+    end
   end
 end
 return answered

@@ -1,11 +1,13 @@
 """A review goes in through the client; its verdict comes out on the reply stream, the result
 key and in storage."""
 
+import time
+
 import redis
 
 from reviewbot.messages import Label, Review, Source
 from storage import open_store
-from worker.protocol import parse_verdict
+from worker.protocol import done_key, parse_verdict
 
 
 def test_review_answered_on_reply_stream_result_key_and_store(
@@ -47,3 +49,28 @@ def test_review_answered_on_reply_stream_result_key_and_store(
     stored = list(store.reviews_since(reviews[0].received_at.replace(year=2000)))
     assert sorted(review.id for review in stored) == sorted(ids)
     store.close()
+
+
+def test_a_review_submitted_twice_is_answered_once(redis_url, client, running_worker):
+    """Twice in one batch (a submit redis-py re-sent after a lost connection), then again later
+    (a front-end submitting the same Review again): one answer."""
+    r = redis.Redis.from_url(redis_url, decode_responses=True)
+    review = Review(text="a film worth seeing twice", source=Source.API, reply_to="replies")
+    client.submit(review)
+    client.submit(review)
+    with running_worker() as worker:
+        first = client.wait_result(review.id, timeout=20)
+        client.submit(review)
+        wait_until(lambda: r.xlen(client.settings.stream) == 0)
+    assert [fields["review_id"] for _, fields in r.xrange("replies")] == [review.id]
+    assert client.result(review.id) == first
+    assert r.llen(done_key(review.id)) == 0  # wait_result took the one wake-up; no second
+    assert worker.answered == 1
+    assert r.xpending(client.settings.stream, client.settings.group)["pending"] == 0
+
+
+def wait_until(condition, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)

@@ -96,6 +96,8 @@ class ReviewStream:
     settings: WorkerSettings
     consumer: str
     _finish: object = field(init=False, repr=False)
+    #: Where the next XAUTOCLAIM starts scanning the pending list.
+    _claim_from: str = field(default="0-0", init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._finish = self.redis.register_script(FINISH_SCRIPT)
@@ -129,16 +131,19 @@ class ReviewStream:
         return [Entry(entry_id, fields or {}).parse() for entry_id, fields in messages]
 
     def reclaim(self, count: int) -> list[Entry]:
-        """Take over entries other consumers left pending longer than claim_idle_ms (they died)."""
-        reply = self.redis.xautoclaim(
+        """Take over entries other consumers left pending longer than claim_idle_ms (they died).
+
+        Each call goes on from where the last one stopped (XAUTOCLAIM's cursor, back to 0-0
+        once it has gone round), so entries deep in a long pending list are reached too."""
+        next_start, messages = self.redis.xautoclaim(
             self.settings.stream,
             self.settings.group,
             self.consumer,
             min_idle_time=self.settings.claim_idle_ms,
-            start_id="0-0",
+            start_id=self._claim_from,
             count=count,
-        )
-        messages = reply[1]
+        )[:2]
+        self._claim_from = next_start
         claimed = [Entry(entry_id, fields).parse() for entry_id, fields in messages if fields]
         # Redis 6.2 returns deleted entries with no fields; they have nothing left to do.
         gone = [entry_id for entry_id, fields in messages if not fields]
@@ -152,16 +157,18 @@ class ReviewStream:
         return claimed
 
     def _delivery_counts(self, entry_ids: Sequence[str]) -> dict[str, int]:
-        ordered = sorted(entry_ids, key=_id_key)
-        pending = self.redis.xpending_range(
-            self.settings.stream,
-            self.settings.group,
-            min=ordered[0],
-            max=ordered[-1],
-            count=len(ordered) * 4 + 16,
-            consumername=self.consumer,
-        )
-        return {item["message_id"]: int(item["times_delivered"]) for item in pending}
+        """Each entry's delivery count, asked for by its own id: a range query could come back
+        full of other pending entries and miss some, which would then escape max_deliveries."""
+        pipe = self.redis.pipeline(transaction=False)
+        for entry_id in entry_ids:
+            pipe.xpending_range(
+                self.settings.stream, self.settings.group, min=entry_id, max=entry_id, count=1
+            )
+        return {
+            item["message_id"]: int(item["times_delivered"])
+            for pending in pipe.execute()
+            for item in pending
+        }
 
     def keep(self, entry_ids: Sequence[str]) -> None:
         """Reset the idle time of entries this consumer is still working on, so no other worker
@@ -231,7 +238,3 @@ class ReviewStream:
         if not mine:
             self.redis.xgroup_delconsumer(self.settings.stream, self.settings.group, self.consumer)
 
-
-def _id_key(entry_id: str) -> tuple[int, int]:
-    millis, _, seq = entry_id.partition("-")
-    return int(millis), int(seq or 0)

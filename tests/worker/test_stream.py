@@ -1,0 +1,65 @@
+"""ReviewStream's Redis commands against a real Redis, without a worker."""
+
+import time
+
+import pytest
+
+from reviewbot.messages import Review, Source
+from worker.connection import connect_worker
+from worker.protocol import review_fields
+from worker.settings import WorkerSettings
+from worker.stream import ReviewStream
+
+
+@pytest.fixture
+def stream(redis_url):
+    settings = WorkerSettings(claim_idle_ms=100)
+    stream = ReviewStream(connect_worker(redis_url), settings, "me")
+    stream.join()
+    yield stream
+    stream.redis.close()
+
+
+def add(stream: ReviewStream, n: int) -> list[str]:
+    return [
+        stream.redis.xadd(
+            stream.settings.stream, review_fields(Review(text=f"film {i}", source=Source.API))
+        )
+        for i in range(n)
+    ]
+
+
+def deliver(stream: ReviewStream, consumer: str, count: int) -> list[str]:
+    [(_, messages)] = stream.redis.xreadgroup(
+        stream.settings.group, consumer, {stream.settings.stream: ">"}, count=count
+    )
+    return [entry_id for entry_id, _ in messages]
+
+
+def test_reclaimed_entries_get_their_own_delivery_count(stream):
+    """This consumer's own in-flight entries lie between two entries a dead consumer left: a
+    pending-range lookup would fill up with them and miss the second one's count."""
+    add(stream, 40)
+    [first] = deliver(stream, "dead", 1)
+    mine = deliver(stream, "me", 38)
+    [last] = deliver(stream, "dead", 1)
+    for n in range(2):  # two more workers took `last` and died
+        stream.redis.xclaim(stream.settings.stream, stream.settings.group, f"dead{n}", 0, [last])
+    time.sleep(0.2)
+    stream.keep(mine)  # still being worked on
+    claimed = {entry.entry_id: entry.deliveries for entry in stream.reclaim(10)}
+    assert claimed == {first: 2, last: 4}
+
+
+def test_reclaim_goes_on_where_the_last_call_stopped(stream):
+    """Each XAUTOCLAIM scans a limited stretch of the pending list; restarting at 0-0 every
+    time would never reach a dead consumer's entries behind many live ones."""
+    add(stream, 60)
+    mine = deliver(stream, "me", 59)
+    [stranded] = deliver(stream, "dead", 1)
+    time.sleep(0.2)
+    claimed = []
+    for _ in range(10):
+        stream.keep(mine)
+        claimed += [entry.entry_id for entry in stream.reclaim(1)]
+    assert claimed == [stranded]

@@ -19,6 +19,9 @@ class WorkerSettings(BaseSettings):
     group: str = "workers"
     #: Stream a review goes to after `max_deliveries` failed attempts, with its error.
     dead_letter_stream: str = "reviewbot:dead"
+    #: Approximate length cap of the dead-letter stream (XADD MAXLEN ~): beyond it the oldest
+    #: dead letters are dropped, so a flood of bad entries cannot fill Redis's memory.
+    dead_letter_maxlen: int = Field(100_000, ge=1)
     #: Reviews longer than this many characters are refused before they enter Redis.
     max_review_chars: int = Field(4000, ge=1)
     #: Backlog bound: with this many reviews waiting or in flight, `submit` answers "busy".

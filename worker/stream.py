@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import redis
 
 from reviewbot.messages import Review, Verdict
-from worker.protocol import DONE_PREFIX, ERRORS_KEY, RESULT_PREFIX, parse_review
+from worker.protocol import DONE_PREFIX, ERRORS_KEY, RATE_KEY, RESULT_PREFIX, parse_review
 from worker.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
@@ -27,9 +27,9 @@ log = logging.getLogger(__name__)
 #: mid-way; a result key of the wrong type counts as "not answered yet".
 FINISH_SCRIPT = """
 local group, ttl, maxlen = ARGV[1], ARGV[2], ARGV[3]
-local result_prefix, done_prefix = ARGV[4], ARGV[5]
+local result_prefix, done_prefix, dead_maxlen = ARGV[4], ARGV[5], ARGV[6]
 local answered = 0
-for i = 6, #ARGV, 7 do
+for i = 7, #ARGV, 7 do
   local entry_id, review_id, reply_to = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local verdict, dead_error, deliveries, raw = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
   if redis.call('XACK', KEYS[1], group, entry_id) == 1 then
@@ -37,8 +37,8 @@ for i = 6, #ARGV, 7 do
     redis.call('HDEL', KEYS[3], entry_id)
     local took = false
     if dead_error ~= '' then
-      redis.call('XADD', KEYS[2], '*', 'review_id', review_id, 'entry', raw,
-                 'error', dead_error, 'deliveries', deliveries)
+      redis.call('XADD', KEYS[2], 'MAXLEN', '~', dead_maxlen, '*', 'review_id', review_id,
+                 'entry', raw, 'error', dead_error, 'deliveries', deliveries)
       took = true
     end
     if verdict ~= '' and
@@ -193,6 +193,7 @@ class ReviewStream:
             self.settings.reply_stream_maxlen,
             RESULT_PREFIX,
             DONE_PREFIX,
+            self.settings.dead_letter_maxlen,
         ]
         for item in items:
             review = item.verdict.review if item.verdict else None
@@ -230,8 +231,9 @@ class ReviewStream:
             return 0
 
     def leave(self) -> None:
-        """Remove this consumer from the group when it holds nothing (unique names would
-        otherwise pile up in XINFO CONSUMERS)."""
+        """Remove this consumer's rate, and the consumer itself from the group when it holds
+        nothing (unique names would otherwise pile up in the rates hash and XINFO CONSUMERS)."""
+        self.redis.hdel(RATE_KEY, self.consumer)
         mine = self.redis.xpending_range(
             self.settings.stream, self.settings.group, "-", "+", 1, consumername=self.consumer
         )

@@ -6,9 +6,9 @@ import pytest
 
 from reviewbot.messages import Review, Source
 from worker.connection import connect_worker
-from worker.protocol import review_fields
+from worker.protocol import RATE_KEY, review_fields
 from worker.settings import WorkerSettings
-from worker.stream import ReviewStream
+from worker.stream import Finish, ReviewStream
 
 
 @pytest.fixture
@@ -63,3 +63,22 @@ def test_reclaim_goes_on_where_the_last_call_stopped(stream):
         stream.keep(mine)
         claimed += [entry.entry_id for entry in stream.reclaim(1)]
     assert claimed == [stranded]
+
+
+def test_the_dead_letter_stream_is_capped(redis_url):
+    settings = WorkerSettings(dead_letter_maxlen=10)
+    stream = ReviewStream(connect_worker(redis_url), settings, "me")
+    stream.join()
+    for n in range(250):
+        stream.redis.xadd(settings.stream, {"not": f"a review {n}"})
+    entries = stream.read(250, None)
+    assert stream.finish([Finish(entry, dead_error=entry.problem) for entry in entries]) == 250
+    # MAXLEN ~ trims whole stream nodes (100 entries each by default), never below the cap.
+    assert 10 <= stream.redis.xlen(settings.dead_letter_stream) <= 10 + 100
+    stream.redis.close()
+
+
+def test_leaving_removes_the_consumers_rate(stream):
+    stream.redis.hset(RATE_KEY, mapping={"me": "3.0 1700000000", "other": "1.0 1700000000"})
+    stream.leave()
+    assert stream.redis.hgetall(RATE_KEY) == {"other": "1.0 1700000000"}

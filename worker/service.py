@@ -168,8 +168,6 @@ class Worker:
                     todo.append(entry)
                 except InvalidReview as exc:
                     decided.append(Finish(entry, Verdict(review=entry.review, error=exc.message)))
-        # Sorting by length makes each forward pass pad little (the model re-sorts per pass anyway).
-        todo.sort(key=lambda e: len(e.review.text))
         started = time.perf_counter()
         try:
             encoded = self.classifier.encode([e.review.text for e in todo]) if todo else None
@@ -240,17 +238,19 @@ class Worker:
         # every time (or an outage) would keep them pending, and redelivered, forever; the
         # dead-letter stream keeps their record either way.
         dead = [f for f in batch.decided if f.dead_error]
+        answered = []
         if dead:
             self._store_once([f.verdict for f in dead if f.verdict])
-            self.answered += self.stream.finish(dead)
+            answered += self.stream.finish(dead)
         finishes = [f for f in batch.decided if not f.dead_error]
         stored = self._store([f.verdict for f in finishes if f.verdict])
         if stored is None:  # stopping while the database is down: leave the rest for redelivery
             finishes = []
         else:
             finishes = [f for f in finishes if not f.verdict or f.verdict.review.id in stored]
-        self.answered += self.stream.finish(finishes)
-        self._observe(dead + finishes)
+        answered += self.stream.finish(finishes)
+        self.answered += len(answered)
+        self._observe(answered)
 
     def _store_once(self, verdicts: list[Verdict]) -> None:
         if self.store is None or not verdicts:
@@ -299,6 +299,7 @@ class Worker:
         return stored
 
     def _observe(self, finishes: list[Finish]) -> None:
+        """Count `finishes`, which this worker answered (never one another worker answered)."""
         now = utcnow()
         for finish in finishes:
             if finish.dead_error:

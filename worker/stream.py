@@ -1,7 +1,7 @@
 """The worker's side of the review stream: join the group, read, reclaim, keep leases, finish.
 
 Everything here is a Redis command or script; the batching policy is in batching.py and the
-classification in pipeline.py.
+pipeline that classifies in service.py.
 """
 
 import json
@@ -24,11 +24,12 @@ log = logging.getLogger(__name__)
 #: Review again): the result key, set only if absent (NX), marks it answered for result_ttl_s,
 #: and a second entry of it is acked and deleted without a second answer. The result SET and the
 #: reply XADD use pcall so a bad reply target (say, a key of another type) cannot abort the batch
-#: mid-way; a result key of the wrong type counts as "not answered yet".
+#: mid-way; a result key of the wrong type counts as "not answered yet". Returns the 0-based
+#: positions of the items it answered or dead-lettered, so only those are counted.
 FINISH_SCRIPT = """
 local group, ttl, maxlen = ARGV[1], ARGV[2], ARGV[3]
 local result_prefix, done_prefix, dead_maxlen = ARGV[4], ARGV[5], ARGV[6]
-local answered = 0
+local answered = {}
 for i = 7, #ARGV, 7 do
   local entry_id, review_id, reply_to = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local verdict, dead_error, deliveries, raw = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
@@ -52,7 +53,7 @@ for i = 7, #ARGV, 7 do
       took = true
     end
     if took then
-      answered = answered + 1
+      table.insert(answered, (i - 7) / 7)
     end
   end
 end
@@ -183,10 +184,11 @@ class ReviewStream:
                 justid=True,
             )
 
-    def finish(self, items: Sequence[Finish]) -> int:
-        """Ack, delete and answer `items` atomically; how many this call answered."""
+    def finish(self, items: Sequence[Finish]) -> list[Finish]:
+        """Ack, delete and answer `items` atomically; those this call answered or dead-lettered
+        (not those another worker finished already, nor second entries of a review)."""
         if not items:
-            return 0
+            return []
         args: list[str | int] = [
             self.settings.group,
             self.settings.result_ttl_s,
@@ -207,7 +209,7 @@ class ReviewStream:
                 json.dumps(item.entry.fields) if item.dead_error else "",
             ]
         keys = [self.settings.stream, self.settings.dead_letter_stream, ERRORS_KEY]
-        return int(self._finish(keys=keys, args=args))
+        return [items[int(index)] for index in self._finish(keys=keys, args=args)]
 
     def record_errors(self, errors: dict[str, str]) -> None:
         """Remember why entries failed, for their dead letter if they keep failing."""

@@ -7,6 +7,7 @@ import redis
 
 from reviewbot.messages import Label, Review, Source
 from storage import open_store
+from worker import metrics
 from worker.protocol import done_key, parse_verdict
 
 
@@ -56,6 +57,7 @@ def test_a_review_submitted_twice_is_answered_once(redis_url, client, running_wo
     (a front-end submitting the same Review again): one answer."""
     r = redis.Redis.from_url(redis_url, decode_responses=True)
     review = Review(text="a film worth seeing twice", source=Source.API, reply_to="replies")
+    ok_before = metrics.REVIEWS.labels("ok")._value.get()
     client.submit(review)
     client.submit(review)
     with running_worker() as worker:
@@ -66,6 +68,7 @@ def test_a_review_submitted_twice_is_answered_once(redis_url, client, running_wo
     assert client.result(review.id) == first
     assert r.llen(done_key(review.id)) == 0  # wait_result took the one wake-up; no second
     assert worker.answered == 1
+    assert metrics.REVIEWS.labels("ok")._value.get() == ok_before + 1
     assert r.xpending(client.settings.stream, client.settings.group)["pending"] == 0
 
 

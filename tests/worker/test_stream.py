@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from reviewbot.messages import Review, Source
+from reviewbot.messages import Review, Source, Verdict
 from worker.connection import connect_worker
 from worker.protocol import RATE_KEY, review_fields
 from worker.settings import WorkerSettings
@@ -72,7 +72,7 @@ def test_the_dead_letter_stream_is_capped(redis_url):
     for n in range(250):
         stream.redis.xadd(settings.stream, {"not": f"a review {n}"})
     entries = stream.read(250, None)
-    assert stream.finish([Finish(entry, dead_error=entry.problem) for entry in entries]) == 250
+    assert len(stream.finish([Finish(entry, dead_error=entry.problem) for entry in entries])) == 250
     # MAXLEN ~ trims whole stream nodes (100 entries each by default), never below the cap.
     assert 10 <= stream.redis.xlen(settings.dead_letter_stream) <= 10 + 100
     stream.redis.close()
@@ -82,3 +82,16 @@ def test_leaving_removes_the_consumers_rate(stream):
     stream.redis.hset(RATE_KEY, mapping={"me": "3.0 1700000000", "other": "1.0 1700000000"})
     stream.leave()
     assert stream.redis.hgetall(RATE_KEY) == {"other": "1.0 1700000000"}
+
+
+def test_finish_returns_only_what_it_answered(stream):
+    """Counted as answered: neither an entry another worker finished already, nor a second
+    entry of a review already answered."""
+    review = Review(text="one film", source=Source.API)
+    for _ in range(2):
+        stream.redis.xadd(stream.settings.stream, review_fields(review))
+    first, second = stream.read(2, None)
+    verdict = Verdict(review=review, error="refused")
+    finishes = [Finish(first, verdict), Finish(second, verdict)]
+    assert stream.finish(finishes) == finishes[:1]
+    assert stream.finish(finishes) == []  # acked already (by another worker, say)

@@ -69,21 +69,21 @@ def run_process(
 
     settings = settings or WorkerSettings()
     store = open_default_store() if with_store else None
-    worker = build_worker(settings, model_settings, store=store)
-    if threading.current_thread() is threading.main_thread():
-        shutdown.install(worker.stop, pooled)
-    metrics.watch_stream(worker.stream.depth, worker.stream.pending)
     server = None
-    if settings.metrics_port:
-        try:
-            server = metrics.serve(
-                settings.metrics_host, settings.metrics_port + index, worker.health
-            )
-        except OSError as exc:
-            log.warning(
-                "metrics endpoint not started (port %d): %s", settings.metrics_port + index, exc
-            )
-    try:
+    try:  # from here on, whatever fails (loading the model, say) closes the store's connections
+        worker = build_worker(settings, model_settings, store=store)
+        if threading.current_thread() is threading.main_thread():
+            shutdown.install(worker.stop, pooled)
+        metrics.watch_stream(worker.stream.depth, worker.stream.pending)
+        if settings.metrics_port:
+            try:
+                server = metrics.serve(
+                    settings.metrics_host, settings.metrics_port + index, worker.health
+                )
+            except OSError as exc:
+                log.warning(
+                    "metrics endpoint not started (port %d): %s", settings.metrics_port + index, exc
+                )
         if worker.classifier.device.type == "cuda":
             worker.classifier.warmup()  # every padded length once, before the first review
         else:

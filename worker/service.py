@@ -13,7 +13,8 @@ Order of effects per batch: store first (idempotent by review id), then one Redi
 acks, deletes and answers (FINISH_SCRIPT). A crash before the script means redelivery and the
 store ignoring the duplicate; after it, nothing is left to redeliver. A review that fails is
 not acked: it is delivered again (after claim_idle_ms) and, after max_deliveries, ends in the
-dead-letter stream with an error verdict for its sender, whether or not the database takes it.
+dead-letter stream with an error verdict for its sender. Dead letters are finished first, in a
+script call of their own, after one try at storing them: they never wait for the database.
 """
 
 import logging
@@ -238,7 +239,7 @@ class Worker:
         # every time (or an outage) would keep them pending, and redelivered, forever; the
         # dead-letter stream keeps their record either way.
         dead = [f for f in batch.decided if f.dead_error]
-        answered = []
+        answered: list[Finish] = []
         if dead:
             self._store_once([f.verdict for f in dead if f.verdict])
             answered += self.stream.finish(dead)

@@ -33,18 +33,35 @@ def make_verdicts(n: int, rng: np.random.Generator) -> list[Verdict]:
     """Verdicts shaped like real traffic: short texts, both languages, a few failures."""
     verdicts = []
     for i in range(n):
-        review = Review(id=uuid.uuid4().hex, text="a film review of average length " * int(rng.integers(1, 8)),
-                        source=Source.TELEGRAM if i % 3 else Source.DISCORD,
-                        chat_id=str(rng.integers(1e6)), user_id=str(rng.integers(1e5)))
+        review = Review(
+            id=uuid.uuid4().hex,
+            text="a film review of average length " * int(rng.integers(1, 8)),
+            source=Source.TELEGRAM if i % 3 else Source.DISCORD,
+            chat_id=str(rng.integers(1e6)),
+            user_id=str(rng.integers(1e5)),
+        )
         if i % 50 == 49:
             verdicts.append(Verdict(review=review, error="empty review"))
             continue
         p = round(float(rng.random()), 4)
-        prediction = Prediction(label=Label.POSITIVE if p >= 0.48 else Label.NEGATIVE, p_positive=p,
-                                threshold=0.48, language=Language.EN if i % 4 else Language.ES,
-                                n_tokens=int(rng.integers(5, 120)), truncated=False, model_version="bench-v1")
-        verdicts.append(Verdict(review=review, prediction=prediction, latency_ms=12.0, batch_size=256,
-                                classified_at=datetime.now(UTC)))
+        prediction = Prediction(
+            label=Label.POSITIVE if p >= 0.48 else Label.NEGATIVE,
+            p_positive=p,
+            threshold=0.48,
+            language=Language.EN if i % 4 else Language.ES,
+            n_tokens=int(rng.integers(5, 120)),
+            truncated=False,
+            model_version="bench-v1",
+        )
+        verdicts.append(
+            Verdict(
+                review=review,
+                prediction=prediction,
+                latency_ms=12.0,
+                batch_size=256,
+                classified_at=datetime.now(UTC),
+            )
+        )
     return verdicts
 
 
@@ -99,28 +116,49 @@ def bench(name: str, url: str, batches: int, batch_size: int, baseline_rows: int
     rows = [make_verdicts(batch_size, rng) for _ in range(batches)]
     batched_rate, batched_latency = timed_batches(store, rows)
     redelivery_rate, redelivery_latency = timed_batches(store, rows)
-    single_rate, single_latency = timed_batches(store, [[v] for v in make_verdicts(baseline_rows, rng)])
+    single_rate, single_latency = timed_batches(
+        store, [[v] for v in make_verdicts(baseline_rows, rng)]
+    )
     store.close()
 
-    print(f"\n{name}: {batches} batches of {batch_size} ({batches * batch_size} rows), baseline {baseline_rows} rows")
-    print(f"  batched {batch_size:>4}      {batched_rate:9.0f} rows/s  {percentiles(batched_latency)}")
-    print(f"  redelivered {batch_size:>4}  {redelivery_rate:9.0f} rows/s  {percentiles(redelivery_latency)}")
+    print(
+        f"\n{name}: {batches} batches of {batch_size} ({batches * batch_size} rows), baseline {baseline_rows} rows"
+    )
+    print(
+        f"  batched {batch_size:>4}      {batched_rate:9.0f} rows/s  {percentiles(batched_latency)}"
+    )
+    print(
+        f"  redelivered {batch_size:>4}  {redelivery_rate:9.0f} rows/s  {percentiles(redelivery_latency)}"
+    )
     print(f"  baseline 1 per txn  {single_rate:9.0f} rows/s  {percentiles(single_latency)}")
-    print(f"  batched / baseline  {batched_rate / single_rate:9.1f} x   "
-          f"(median batch {statistics.median(batched_latency):.1f} ms for {batch_size} rows)")
+    print(
+        f"  batched / baseline  {batched_rate / single_rate:9.1f} x   "
+        f"(median batch {statistics.median(batched_latency):.1f} ms for {batch_size} rows)"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=40)
     parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--baseline-rows", type=int, default=500, help="reviews written one per transaction")
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES, help="empty string: skip Postgres")
+    parser.add_argument(
+        "--baseline-rows", type=int, default=500, help="reviews written one per transaction"
+    )
+    parser.add_argument(
+        "--postgres-url", default=DEFAULT_POSTGRES, help="empty string: skip Postgres"
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(0)
 
     with sqlite_database() as url:
-        bench("SQLite (WAL, synchronous=NORMAL)", url, args.batches, args.batch_size, args.baseline_rows, rng)
+        bench(
+            "SQLite (WAL, synchronous=NORMAL)",
+            url,
+            args.batches,
+            args.batch_size,
+            args.baseline_rows,
+            rng,
+        )
     if args.postgres_url:
         try:
             with postgres_database(args.postgres_url) as url:

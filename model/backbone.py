@@ -181,8 +181,9 @@ def bert_tensors(e5: E5S1File) -> Iterator[tuple[str, np.ndarray]]:
     hidden, ff = h.hidden, h.intermediate
     yield "embeddings.word_embeddings.weight", e5.tensor("emb.word", (h.vocab_size, hidden))
     yield "embeddings.position_embeddings.weight", e5.tensor("emb.pos", (h.max_positions, hidden))
-    yield "embeddings.token_type_embeddings.weight", e5.tensor(
-        "emb.type", (h.type_vocab_size, hidden)
+    yield (
+        "embeddings.token_type_embeddings.weight",
+        e5.tensor("emb.type", (h.type_vocab_size, hidden)),
     )
     yield "embeddings.LayerNorm.weight", e5.tensor("emb.ln.w", (hidden,))
     yield "embeddings.LayerNorm.bias", e5.tensor("emb.ln.b", (hidden,))

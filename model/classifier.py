@@ -170,7 +170,9 @@ class Classifier:
         allocator start-up cost."""
         widths = range(PAD_MULTIPLE, self.settings.max_length + 1, PAD_MULTIPLE)
         for width in widths:
-            rows = max(1, min(self.settings.max_batch_requests, self.settings.max_batch_tokens // width))
+            rows = max(
+                1, min(self.settings.max_batch_requests, self.settings.max_batch_tokens // width)
+            )
             self.probabilities([[self.pad_id + 1] * width] * rows)
 
     def _pad(self, rows: list[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -210,7 +212,11 @@ def load(checkpoint_dir: str | Path, settings: ModelSettings | None = None) -> C
     device = resolve_device(settings.device)
     if device.type == "cpu" and settings.cpu_threads:
         torch.set_num_threads(settings.cpu_threads)
-    dtype = torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
+    dtype = (
+        torch.bfloat16
+        if device.type == "cuda" and torch.cuda.is_bf16_supported()
+        else torch.float32
+    )
     hf_logging.disable_progress_bar()
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
@@ -235,4 +241,3 @@ def load(checkpoint_dir: str | Path, settings: ModelSettings | None = None) -> C
         "loaded %s on %s (%s), threshold %.3f", classifier.version, device, dtype, meta.threshold
     )
     return classifier
-

@@ -81,5 +81,7 @@ def build_tiny_checkpoint(
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    write_meta(out, CheckpointMeta(threshold=threshold, base_model=f"random-xlm-roberta-{hidden}x{layers}"))
+    write_meta(
+        out, CheckpointMeta(threshold=threshold, base_model=f"random-xlm-roberta-{hidden}x{layers}")
+    )
     return out

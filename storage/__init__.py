@@ -52,8 +52,11 @@ def open_store(url: str | None = None) -> "Store":
     if current != head:
         engine.dispose()
         if current is not None and not migrate.is_known(current):
-            raise StoreNotMigrated(f"database schema {current} is newer than this ReviewBot ({head}): upgrade ReviewBot")
-        raise StoreNotMigrated(f"database schema is at {current or 'nothing'}, this ReviewBot needs {head}: "
-                               "run `reviewbot db upgrade`")
+            raise StoreNotMigrated(
+                f"database schema {current} is newer than this ReviewBot ({head}): upgrade ReviewBot"
+            )
+        raise StoreNotMigrated(
+            f"database schema is at {current or 'nothing'}, this ReviewBot needs {head}: "
+            "run `reviewbot db upgrade`"
+        )
     return Store(engine)
-

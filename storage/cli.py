@@ -11,7 +11,12 @@ from reviewbot.messages import Source
 
 db_app = typer.Typer(help="The history database: migrations and retention.", no_args_is_help=True)
 
-URL_OPTION = typer.Option(None, "--url", help="Database URL.", show_default="$REVIEWBOT_DATABASE_URL or SQLite under $REVIEWBOT_HOME")
+URL_OPTION = typer.Option(
+    None,
+    "--url",
+    help="Database URL.",
+    show_default="$REVIEWBOT_DATABASE_URL or SQLite under $REVIEWBOT_HOME",
+)
 
 
 @contextlib.contextmanager
@@ -35,8 +40,10 @@ def _url(url: str | None) -> str:
 
 
 @db_app.command("upgrade")
-def upgrade_command(revision: str = typer.Argument("head", help="Revision to upgrade to."),
-                    url: str | None = URL_OPTION) -> None:
+def upgrade_command(
+    revision: str = typer.Argument("head", help="Revision to upgrade to."),
+    url: str | None = URL_OPTION,
+) -> None:
     """Create or migrate the schema (tables, indexes, admin views) with Alembic."""
     from storage import migrate
     from storage.engine import make_engine, unavailable_as_store_error
@@ -50,8 +57,10 @@ def upgrade_command(revision: str = typer.Argument("head", help="Revision to upg
 
 
 @db_app.command("downgrade")
-def downgrade_command(revision: str = typer.Argument(..., help="Revision to go back to ('base': drop everything)."),
-                      url: str | None = URL_OPTION) -> None:
+def downgrade_command(
+    revision: str = typer.Argument(..., help="Revision to go back to ('base': drop everything)."),
+    url: str | None = URL_OPTION,
+) -> None:
     """Undo migrations down to REVISION."""
     from storage import migrate
     from storage.engine import make_engine, unavailable_as_store_error
@@ -73,15 +82,21 @@ def current_command(url: str | None = URL_OPTION) -> None:
     with _clear_errors():
         engine = make_engine(_url(url))
         with unavailable_as_store_error(_url(url)):
-            typer.echo(f"database: {migrate.current_revision(engine) or 'empty'}; code: {migrate.head_revision()}")
+            typer.echo(
+                f"database: {migrate.current_revision(engine) or 'empty'}; code: {migrate.head_revision()}"
+            )
         engine.dispose()
 
 
 @db_app.command("prune")
 def prune_command(
     older_than_days: int | None = typer.Option(
-        None, "--older-than-days", min=1, help="Erase text and user ids of reviews older than this.",
-        show_default="$REVIEWBOT_STORAGE_RETENTION_DAYS"),
+        None,
+        "--older-than-days",
+        min=1,
+        help="Erase text and user ids of reviews older than this.",
+        show_default="$REVIEWBOT_STORAGE_RETENTION_DAYS",
+    ),
     url: str | None = URL_OPTION,
 ) -> None:
     """Apply retention now: old reviews keep their scores and lose their text and user ids."""
@@ -93,11 +108,17 @@ def prune_command(
 
 
 def sql_command(
-    query: str = typer.Argument(..., help="One read-only statement, e.g. \"SELECT * FROM daily_reviews\"."),
+    query: str = typer.Argument(
+        ..., help='One read-only statement, e.g. "SELECT * FROM daily_reviews".'
+    ),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV instead of a table."),
     max_rows: int = typer.Option(1000, "--max-rows", min=1, help="Print at most this many rows."),
-    url: str | None = typer.Option(None, "--url", help="Database URL.",
-                                   show_default="$REVIEWBOT_STORAGE_SQL_URL or the history database"),
+    url: str | None = typer.Option(
+        None,
+        "--url",
+        help="Database URL.",
+        show_default="$REVIEWBOT_STORAGE_SQL_URL or the history database",
+    ),
 ) -> None:
     """Run a read-only SQL query on the history database (writes are refused by the database)."""
     import csv
@@ -112,8 +133,9 @@ def sql_command(
     settings = StorageSettings()
     with _clear_errors():
         try:
-            result = run_readonly(url or settings.sql_url or settings.url(), query,
-                                  settings.sql_timeout_s, max_rows)
+            result = run_readonly(
+                url or settings.sql_url or settings.url(), query, settings.sql_timeout_s, max_rows
+            )
         except QueryError as error:
             Console(stderr=True).print(f"[red]query failed:[/red] {error}", highlight=False)
             raise typer.Exit(2) from error
@@ -122,8 +144,11 @@ def sql_command(
         writer.writerow(result.columns)
         writer.writerows(result.rows)
         return
-    table = Table(*result.columns, caption=f"{len(result.rows)} rows"
-                  + (f" (first {max_rows})" if len(result.rows) == max_rows else ""))
+    table = Table(
+        *result.columns,
+        caption=f"{len(result.rows)} rows"
+        + (f" (first {max_rows})" if len(result.rows) == max_rows else ""),
+    )
     for row in result.rows:
         table.add_row(*("" if value is None else str(value) for value in row))
     Console().print(table)
@@ -136,16 +161,27 @@ def _window(value: str | None) -> tuple[date, date] | None:
         start, end = value.split("..")
         return date.fromisoformat(start), date.fromisoformat(end)
     except ValueError as error:
-        raise typer.BadParameter(f"{value!r}: expected FIRST..LAST days, e.g. 2026-11-01..2026-11-14") from error
+        raise typer.BadParameter(
+            f"{value!r}: expected FIRST..LAST days, e.g. 2026-11-01..2026-11-14"
+        ) from error
 
 
 def drift_command(
-    reference: str | None = typer.Option(None, "--reference", help="FIRST..LAST day (UTC, inclusive).",
-                                         show_default="the days just before --current"),
-    current: str | None = typer.Option(None, "--current", help="FIRST..LAST day (UTC, inclusive).",
-                                       show_default="the last 7 days"),
-    out: Path | None = typer.Option(None, "--out", help="Folder for report.json and the plots.",
-                                    show_default="$REVIEWBOT_HOME/drift/FIRST_LAST"),
+    reference: str | None = typer.Option(
+        None,
+        "--reference",
+        help="FIRST..LAST day (UTC, inclusive).",
+        show_default="the days just before --current",
+    ),
+    current: str | None = typer.Option(
+        None, "--current", help="FIRST..LAST day (UTC, inclusive).", show_default="the last 7 days"
+    ),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="Folder for report.json and the plots.",
+        show_default="$REVIEWBOT_HOME/drift/FIRST_LAST",
+    ),
     url: str | None = URL_OPTION,
 ) -> None:
     """Compare score, language and length distributions of two periods; PSI over the threshold marks drift."""
@@ -161,13 +197,25 @@ def drift_command(
     def fmt(value: float | None, digits: int = 3) -> str:
         return "-" if value is None else f"{value:.{digits}f}"
 
-    table = Table("language", "n ref", "n cur", "PSI p", "PSI length", "positive ref → cur",
-                  "low-conf ref → cur", "disagree ref → cur", "drift",
-                  title=f"drift: reference {report.reference} vs current {report.current}")
+    table = Table(
+        "language",
+        "n ref",
+        "n cur",
+        "PSI p",
+        "PSI length",
+        "positive ref → cur",
+        "low-conf ref → cur",
+        "disagree ref → cur",
+        "drift",
+        title=f"drift: reference {report.reference} vs current {report.current}",
+    )
     for segment in [report.overall, *report.languages]:
         table.add_row(
-            segment.language, str(segment.n_reference), str(segment.n_current),
-            fmt(segment.psi_p_positive), fmt(segment.psi_text_length),
+            segment.language,
+            str(segment.n_reference),
+            str(segment.n_current),
+            fmt(segment.psi_p_positive),
+            fmt(segment.psi_text_length),
             f"{fmt(segment.positive_rate_reference, 2)} → {fmt(segment.positive_rate_current, 2)}",
             f"{fmt(segment.low_confidence_reference, 2)} → {fmt(segment.low_confidence_current, 2)}",
             f"{fmt(segment.disagreement_reference, 2)} → {fmt(segment.disagreement_current, 2)}",
@@ -175,7 +223,9 @@ def drift_command(
         )
     console = Console()
     console.print(table)
-    console.print(f"language mix PSI: {fmt(report.psi_language_mix)} (threshold {report.psi_threshold:g})")
+    console.print(
+        f"language mix PSI: {fmt(report.psi_language_mix)} (threshold {report.psi_threshold:g})"
+    )
     for alert in report.alerts:
         console.print(f"[red]drift:[/red] {alert}")
     for path in report.files:
@@ -192,13 +242,18 @@ def forget_command(
 
     with _clear_errors(), open_store(url) as store:
         removed = store.forget_user(source, user)
-    typer.echo(f"deleted {removed} reviews of {source.value} user {user} with their predictions and feedback")
+    typer.echo(
+        f"deleted {removed} reviews of {source.value} user {user} with their predictions and feedback"
+    )
 
 
 def export_feedback_command(
-    out: Path = typer.Option(..., "--out", help="File to write: .csv or .jsonl (columns text, label, language)."),
-    corrections_only: bool = typer.Option(False, "--corrections-only",
-                                          help="Only reviews where people disagreed with the model."),
+    out: Path = typer.Option(
+        ..., "--out", help="File to write: .csv or .jsonl (columns text, label, language)."
+    ),
+    corrections_only: bool = typer.Option(
+        False, "--corrections-only", help="Only reviews where people disagreed with the model."
+    ),
     url: str | None = URL_OPTION,
 ) -> None:
     """Write reviews labelled by people's feedback as a file `reviewbot train` reads directly."""
@@ -207,8 +262,14 @@ def export_feedback_command(
 
     with _clear_errors(), open_store(url) as store:
         summary = export_feedback(store, out, corrections_only)
-    typer.echo(f"wrote {summary.written} labelled reviews to {out}"
-               + (f"; left out {summary.conflicting} with evenly split feedback" if summary.conflicting else ""))
+    typer.echo(
+        f"wrote {summary.written} labelled reviews to {out}"
+        + (
+            f"; left out {summary.conflicting} with evenly split feedback"
+            if summary.conflicting
+            else ""
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -97,20 +97,36 @@ class WindowData:
         if language == ALL_LANGUAGES:
             return self
         rows, feedback = self.language == language, self.feedback_language == language
-        return WindowData(self.p_positive[rows], self.threshold[rows], self.positive[rows],
-                          self.language[rows], self.chars[rows], self.day[rows],
-                          self.feedback_language[feedback], self.feedback_disagrees[feedback])
+        return WindowData(
+            self.p_positive[rows],
+            self.threshold[rows],
+            self.positive[rows],
+            self.language[rows],
+            self.chars[rows],
+            self.day[rows],
+            self.feedback_language[feedback],
+            self.feedback_disagrees[feedback],
+        )
 
 
-def default_windows(reference: tuple[date, date] | None, current: tuple[date, date] | None,
-                    today: date | None = None) -> tuple[Window, Window]:
+def default_windows(
+    reference: tuple[date, date] | None,
+    current: tuple[date, date] | None,
+    today: date | None = None,
+) -> tuple[Window, Window]:
     """Fill in missing windows: current = the last 7 days, reference = as many days just before it."""
     today = today or datetime.now(UTC).date()
-    cur = _window(current) if current else Window(start=today - timedelta(days=DEFAULT_DAYS - 1), end=today)
+    cur = (
+        _window(current)
+        if current
+        else Window(start=today - timedelta(days=DEFAULT_DAYS - 1), end=today)
+    )
     if reference:
         return _window(reference), cur
     length = cur.end - cur.start
-    return Window(start=cur.start - length - timedelta(days=1), end=cur.start - timedelta(days=1)), cur
+    return Window(
+        start=cur.start - length - timedelta(days=1), end=cur.start - timedelta(days=1)
+    ), cur
 
 
 def _window(days: tuple[date, date]) -> Window:
@@ -119,8 +135,13 @@ def _window(days: tuple[date, date]) -> Window:
     return Window(start=days[0], end=days[1])
 
 
-def drift_report(reference: tuple[date, date] | None = None, current: tuple[date, date] | None = None,
-                 out_dir: Path | None = None, *, store=None) -> DriftReport:
+def drift_report(
+    reference: tuple[date, date] | None = None,
+    current: tuple[date, date] | None = None,
+    out_dir: Path | None = None,
+    *,
+    store=None,
+) -> DriftReport:
     """Compare two windows of history and write report.json plus plots to `out_dir`.
 
     `store`: the Store to read; None opens the configured one (how the RQ job runs it).
@@ -150,15 +171,29 @@ def drift_report(reference: tuple[date, date] | None = None, current: tuple[date
     out_dir = out_dir or default_out_dir(cur_window)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = [
-        plot_score_histograms(ref, cur, [ALL_LANGUAGES, *languages], settings.drift_bins,
-                              out_dir / "scores.png", (str(ref_window), str(cur_window))),
+        plot_score_histograms(
+            ref,
+            cur,
+            [ALL_LANGUAGES, *languages],
+            settings.drift_bins,
+            out_dir / "scores.png",
+            (str(ref_window), str(cur_window)),
+        ),
         plot_daily_positive_rate(ref, cur, out_dir / "daily_positive_rate.png"),
     ]
     report = DriftReport(
-        reference=ref_window, current=cur_window, psi_threshold=settings.drift_psi_threshold,
-        generated_at=datetime.now(UTC), overall=overall, languages=segments,
-        language_mix_reference=mix_ref, language_mix_current=mix_cur, psi_language_mix=psi_mix,
-        drifted=bool(alerts), alerts=alerts, files=[out_dir / "report.json", *files],
+        reference=ref_window,
+        current=cur_window,
+        psi_threshold=settings.drift_psi_threshold,
+        generated_at=datetime.now(UTC),
+        overall=overall,
+        languages=segments,
+        language_mix_reference=mix_ref,
+        language_mix_current=mix_cur,
+        psi_language_mix=psi_mix,
+        drifted=bool(alerts),
+        alerts=alerts,
+        files=[out_dir / "report.json", *files],
     )
     (out_dir / "report.json").write_text(report.model_dump_json(indent=2))
     log.info("drift %s vs %s: %s", ref_window, cur_window, "; ".join(alerts) or "no drift")
@@ -176,9 +211,17 @@ def load_window(store, window: Window) -> WindowData:
     in_window = (ReviewRow.received_at >= start, ReviewRow.received_at < end)
     served = (PredictionRow.review_id == ReviewRow.id) & PredictionRow.served
     scores = (
-        select(PredictionRow.p_positive, PredictionRow.threshold, PredictionRow.label,
-               ReviewRow.language, ReviewRow.text_chars, ReviewRow.received_at)
-        .select_from(ReviewRow).join(PredictionRow, served).where(*in_window)
+        select(
+            PredictionRow.p_positive,
+            PredictionRow.threshold,
+            PredictionRow.label,
+            ReviewRow.language,
+            ReviewRow.text_chars,
+            ReviewRow.received_at,
+        )
+        .select_from(ReviewRow)
+        .join(PredictionRow, served)
+        .where(*in_window)
     )
     feedback = (
         select(ReviewRow.language, FeedbackRow.label != PredictionRow.label)
@@ -218,28 +261,40 @@ def histogram_shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return counts / max(counts.sum(), 1)
 
 
-def compare(language: str, ref: WindowData, cur: WindowData, settings: StorageSettings) -> SegmentDrift:
+def compare(
+    language: str, ref: WindowData, cur: WindowData, settings: StorageSettings
+) -> SegmentDrift:
     segment = SegmentDrift(
-        language=language, n_reference=len(ref.p_positive), n_current=len(cur.p_positive),
-        positive_rate_reference=_mean(ref.positive), positive_rate_current=_mean(cur.positive),
-        mean_chars_reference=_mean(ref.chars), mean_chars_current=_mean(cur.chars),
-        low_confidence_reference=_mean(_low_confidence(ref)), low_confidence_current=_mean(_low_confidence(cur)),
-        disagreement_reference=_mean(ref.feedback_disagrees), disagreement_current=_mean(cur.feedback_disagrees),
+        language=language,
+        n_reference=len(ref.p_positive),
+        n_current=len(cur.p_positive),
+        positive_rate_reference=_mean(ref.positive),
+        positive_rate_current=_mean(cur.positive),
+        mean_chars_reference=_mean(ref.chars),
+        mean_chars_current=_mean(cur.chars),
+        low_confidence_reference=_mean(_low_confidence(ref)),
+        low_confidence_current=_mean(_low_confidence(cur)),
+        disagreement_reference=_mean(ref.feedback_disagrees),
+        disagreement_current=_mean(cur.feedback_disagrees),
     )
     if min(segment.n_reference, segment.n_current) < settings.drift_min_reviews:
         segment.note = f"fewer than {settings.drift_min_reviews} reviews in a window: no PSI"
         return segment
     score_edges = np.linspace(0.0, 1.0, settings.drift_bins + 1)
-    segment.psi_p_positive = psi(histogram_shares(ref.p_positive, score_edges),
-                                 histogram_shares(cur.p_positive, score_edges))
+    segment.psi_p_positive = psi(
+        histogram_shares(ref.p_positive, score_edges), histogram_shares(cur.p_positive, score_edges)
+    )
     # Length bins are the reference's deciles, so each holds about a tenth of the reference.
     length_edges = np.unique(np.quantile(ref.chars, np.linspace(0, 1, settings.drift_bins + 1)))
     if len(length_edges) > 2:
         length_edges[0], length_edges[-1] = -np.inf, np.inf
-        segment.psi_text_length = psi(histogram_shares(ref.chars, length_edges),
-                                      histogram_shares(cur.chars, length_edges))
-    segment.drifted = any(value is not None and value >= settings.drift_psi_threshold
-                          for value in (segment.psi_p_positive, segment.psi_text_length))
+        segment.psi_text_length = psi(
+            histogram_shares(ref.chars, length_edges), histogram_shares(cur.chars, length_edges)
+        )
+    segment.drifted = any(
+        value is not None and value >= settings.drift_psi_threshold
+        for value in (segment.psi_p_positive, segment.psi_text_length)
+    )
     return segment
 
 
@@ -259,7 +314,10 @@ def _shares(languages: np.ndarray, names: list[str]) -> dict[str, float]:
 def _alerts(segments: list[SegmentDrift], psi_mix: float | None, threshold: float) -> list[str]:
     alerts = []
     for segment in segments:
-        for what, value in (("p_positive", segment.psi_p_positive), ("text length", segment.psi_text_length)):
+        for what, value in (
+            ("p_positive", segment.psi_p_positive),
+            ("text length", segment.psi_text_length),
+        ):
             if value is not None and value >= threshold:
                 alerts.append(f"{segment.language}: PSI of {what} {value:.3f} >= {threshold:g}")
     if psi_mix is not None and psi_mix >= threshold:

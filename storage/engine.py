@@ -15,7 +15,9 @@ SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 def dialect_of(url: str) -> str:
     name = make_url(url).get_backend_name()
     if name not in SUPPORTED_DIALECTS:
-        raise ValueError(f"unsupported database {name!r} in {url!r}: use sqlite:///FILE or postgresql+psycopg://...")
+        raise ValueError(
+            f"unsupported database {name!r} in {url!r}: use sqlite:///FILE or postgresql+psycopg://..."
+        )
     return name
 
 
@@ -42,7 +44,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def is_unavailable(error: exc.DBAPIError) -> bool:
     """Whether a database error means "cannot reach it now" rather than "this request is wrong"."""
-    return error.connection_invalidated or isinstance(error, exc.OperationalError | exc.InterfaceError)
+    return error.connection_invalidated or isinstance(
+        error, exc.OperationalError | exc.InterfaceError
+    )
 
 
 @contextlib.contextmanager

@@ -32,7 +32,9 @@ def feedback_rows(store, corrections_only: bool = False) -> tuple[list[dict], in
     and the number of reviews left out because their feedback is evenly split."""
     served = (PredictionRow.review_id == ReviewRow.id) & PredictionRow.served
     query = (
-        select(ReviewRow.id, ReviewRow.text, ReviewRow.language, PredictionRow.label, FeedbackRow.label)
+        select(
+            ReviewRow.id, ReviewRow.text, ReviewRow.language, PredictionRow.label, FeedbackRow.label
+        )
         .join(FeedbackRow, FeedbackRow.review_id == ReviewRow.id)
         .outerjoin(PredictionRow, served)
         .where(ReviewRow.text.is_not(None))
@@ -42,7 +44,9 @@ def feedback_rows(store, corrections_only: bool = False) -> tuple[list[dict], in
         rows = session.execute(query).all()
     by_review: dict[str, tuple[tuple, Counter]] = {}
     for review_id, text, language, model_label, user_label in rows:
-        by_review.setdefault(review_id, ((review_id, text, language, model_label), Counter()))[1][user_label] += 1
+        by_review.setdefault(review_id, ((review_id, text, language, model_label), Counter()))[1][
+            user_label
+        ] += 1
     exported, conflicting = [], 0
     for (review_id, text, language, model_label), votes in by_review.values():
         (top, top_votes), *rest = votes.most_common()
@@ -51,13 +55,15 @@ def feedback_rows(store, corrections_only: bool = False) -> tuple[list[dict], in
             continue
         if corrections_only and top == model_label:
             continue
-        exported.append({
-            "text": text,
-            "label": int(top == Label.POSITIVE),
-            "language": language.value if language else "",
-            "review_id": review_id,
-            "model_label": model_label.value if model_label else "",
-        })
+        exported.append(
+            {
+                "text": text,
+                "label": int(top == Label.POSITIVE),
+                "language": language.value if language else "",
+                "review_id": review_id,
+                "model_label": model_label.value if model_label else "",
+            }
+        )
     return exported, conflicting
 
 

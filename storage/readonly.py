@@ -31,7 +31,9 @@ class QueryResult:
     rows: list[tuple[Any, ...]]
 
 
-def run_readonly(url: str, query: str, timeout_s: float = 30.0, max_rows: int | None = None) -> QueryResult:
+def run_readonly(
+    url: str, query: str, timeout_s: float = 30.0, max_rows: int | None = None
+) -> QueryResult:
     """Run one read-only statement and return its rows (at most `max_rows`)."""
     # An engine of its own whose one connection is thrown away afterwards, so its read-only
     # state never leaks into a pool.
@@ -49,23 +51,30 @@ def run_readonly(url: str, query: str, timeout_s: float = 30.0, max_rows: int | 
 
 def _fetch(cursor, max_rows: int | None) -> QueryResult:
     if cursor.description is None:
-        raise QueryRefused("the statement returns no rows; only queries (SELECT, WITH ... SELECT) are allowed")
+        raise QueryRefused(
+            "the statement returns no rows; only queries (SELECT, WITH ... SELECT) are allowed"
+        )
     columns = [d[0] for d in cursor.description]
     rows = cursor.fetchall() if max_rows is None else cursor.fetchmany(max_rows)
     return QueryResult(columns, [tuple(row) for row in rows])
 
 
 # SQLite authorizer actions a plain query needs; everything else (INSERT, PRAGMA, ATTACH, ...) is denied.
-_SQLITE_READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION,
-                        sqlite3.SQLITE_RECURSIVE}
+_SQLITE_READ_ACTIONS = {
+    sqlite3.SQLITE_SELECT,
+    sqlite3.SQLITE_READ,
+    sqlite3.SQLITE_FUNCTION,
+    sqlite3.SQLITE_RECURSIVE,
+}
 
 
 def _sqlite_authorizer(action: int, *_args) -> int:
     return sqlite3.SQLITE_OK if action in _SQLITE_READ_ACTIONS else sqlite3.SQLITE_DENY
 
 
-def _run_sqlite(connection: sqlite3.Connection, query: str, timeout_s: float,
-                max_rows: int | None) -> QueryResult:
+def _run_sqlite(
+    connection: sqlite3.Connection, query: str, timeout_s: float, max_rows: int | None
+) -> QueryResult:
     connection.execute("PRAGMA query_only = ON")
     connection.set_authorizer(_sqlite_authorizer)
     _sqlite_deadline(connection, timeout_s)
@@ -107,8 +116,11 @@ def _run_postgres(connection, query: str, timeout_s: float, max_rows: int | None
             if "multiple commands" in str(error):
                 raise QueryRefused("refused: exactly one statement per query") from error
             raise QueryError(str(error)) from error
-        except (psycopg.errors.ProgrammingError, psycopg.errors.DataError,
-                psycopg.errors.QueryCanceled) as error:
+        except (
+            psycopg.errors.ProgrammingError,
+            psycopg.errors.DataError,
+            psycopg.errors.QueryCanceled,
+        ) as error:
             raise QueryError(str(error)) from error
         finally:
             connection.rollback()

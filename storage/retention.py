@@ -32,8 +32,14 @@ def prune(older_than_days: int | None = None, *, store=None) -> int:
             pruned = session.execute(
                 update(ReviewRow)
                 .where(ReviewRow.received_at < cutoff)
-                .where(or_(ReviewRow.text.is_not(None), ReviewRow.user_id.is_not(None),
-                           ReviewRow.chat_id.is_not(None), ReviewRow.message_id.is_not(None)))
+                .where(
+                    or_(
+                        ReviewRow.text.is_not(None),
+                        ReviewRow.user_id.is_not(None),
+                        ReviewRow.chat_id.is_not(None),
+                        ReviewRow.message_id.is_not(None),
+                    )
+                )
                 .values(text=None, chat_id=None, user_id=None, message_id=None)
             ).rowcount
     finally:

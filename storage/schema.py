@@ -45,8 +45,14 @@ class UTCDateTime(TypeDecorator[datetime]):
 def _enum(enum: type[StrEnum], name: str) -> Enum:
     # Stored as the plain value ('telegram', 'positive') in a VARCHAR, so admins write
     # WHERE label = 'positive' and adding a member needs no migration.
-    return Enum(enum, name=name, native_enum=False, create_constraint=False, length=16,
-                values_callable=lambda members: [m.value for m in members])
+    return Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=False,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 class Base(DeclarativeBase):
@@ -99,8 +105,12 @@ class ReviewRow(Base):
 class PredictionRow(Base):
     __tablename__ = "predictions"
 
-    review_id: Mapped[str] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True)
-    model_version: Mapped[str] = mapped_column(ForeignKey("model_versions.version"), primary_key=True)
+    review_id: Mapped[str] = mapped_column(
+        ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True
+    )
+    model_version: Mapped[str] = mapped_column(
+        ForeignKey("model_versions.version"), primary_key=True
+    )
     p_positive: Mapped[float] = mapped_column(Float)
     threshold: Mapped[float] = mapped_column(Float)
     label: Mapped[Label] = mapped_column(_enum(Label, "label"))
@@ -115,8 +125,13 @@ class PredictionRow(Base):
 
     __table_args__ = (
         # At most one served prediction per review: a redelivery scored by a newer model keeps the first.
-        Index("uq_predictions_served", "review_id", unique=True,
-              sqlite_where=text("served"), postgresql_where=text("served")),
+        Index(
+            "uq_predictions_served",
+            "review_id",
+            unique=True,
+            sqlite_where=text("served"),
+            postgresql_where=text("served"),
+        ),
         Index("ix_predictions_model_version", "model_version"),
     )
 
@@ -124,7 +139,9 @@ class PredictionRow(Base):
 class FeedbackRow(Base):
     __tablename__ = "feedback"
 
-    review_id: Mapped[str] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True)
+    review_id: Mapped[str] = mapped_column(
+        ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True
+    )
     #: Who gave it, on the review's platform; one answer per person and review (the latest wins).
     user_id: Mapped[str] = mapped_column(Text, primary_key=True)
     #: The label the person says is right.

@@ -37,7 +37,9 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.url = engine.url.render_as_string(hide_password=False)
-        self._insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect_of(self.url)]
+        self._insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[
+            dialect_of(self.url)
+        ]
         self._session = sessionmaker(engine, expire_on_commit=False)
 
     # -- the worker's writes ---------------------------------------------------------------
@@ -54,15 +56,25 @@ class Store:
             return
         reviews = [_review_values(v.review) | _outcome_values(v) for v in verdicts]
         predictions = [
-            _prediction_values(v.review.id, v.prediction, served=True, latency_ms=v.latency_ms,
-                               batch_size=v.batch_size, at=v.classified_at)
-            for v in verdicts if v.prediction is not None
+            _prediction_values(
+                v.review.id,
+                v.prediction,
+                served=True,
+                latency_ms=v.latency_ms,
+                batch_size=v.batch_size,
+                at=v.classified_at,
+            )
+            for v in verdicts
+            if v.prediction is not None
         ]
         stmt = self._insert(ReviewRow.__table__)
         retried = stmt.on_conflict_do_update(
             index_elements=[ReviewRow.id],
-            set_={"error": stmt.excluded.error, "language": stmt.excluded.language,
-                  "classified_at": stmt.excluded.classified_at},
+            set_={
+                "error": stmt.excluded.error,
+                "language": stmt.excluded.language,
+                "classified_at": stmt.excluded.classified_at,
+            },
             where=ReviewRow.__table__.c.error.is_not(None),
         )
         with self._session.begin() as session:
@@ -73,8 +85,10 @@ class Store:
     def save_predictions(self, pairs: Sequence[tuple[str, Prediction]]) -> None:
         """Store another model version's scores of stored reviews (re-scoring history); idempotent."""
         now = datetime.now(UTC)
-        rows = [_prediction_values(review_id, p, served=False, latency_ms=None, batch_size=None, at=now)
-                for review_id, p in pairs]
+        rows = [
+            _prediction_values(review_id, p, served=False, latency_ms=None, batch_size=None, at=now)
+            for review_id, p in pairs
+        ]
         with self._session.begin() as session:
             self._insert_predictions(session, rows)
 
@@ -109,13 +123,21 @@ class Store:
     @_translating_errors
     def register_model(self, version: str, path: str, threshold: float, metrics: dict) -> None:
         """Record a checkpoint's path, threshold and training metrics; registering again updates them."""
-        values = {"version": version, "path": path, "threshold": threshold, "metrics": metrics,
-                  "registered_at": datetime.now(UTC)}
+        values = {
+            "version": version,
+            "path": path,
+            "threshold": threshold,
+            "metrics": metrics,
+            "registered_at": datetime.now(UTC),
+        }
         stmt = self._insert(ModelVersion).values(values)
         stmt = stmt.on_conflict_do_update(
             index_elements=[ModelVersion.version],
-            set_={"path": stmt.excluded.path, "threshold": stmt.excluded.threshold,
-                  "metrics": stmt.excluded.metrics},
+            set_={
+                "path": stmt.excluded.path,
+                "threshold": stmt.excluded.threshold,
+                "metrics": stmt.excluded.metrics,
+            },
         )
         with self._session.begin() as session:
             session.execute(stmt)
@@ -126,8 +148,12 @@ class Store:
 
         Raises KeyError when the review is not stored (unknown id, or already forgotten).
         """
-        values = {"review_id": review_id, "user_id": user_id, "label": Label(label),
-                  "created_at": datetime.now(UTC)}
+        values = {
+            "review_id": review_id,
+            "user_id": user_id,
+            "label": Label(label),
+            "created_at": datetime.now(UTC),
+        }
         stmt = self._insert(FeedbackRow).values(values)
         stmt = stmt.on_conflict_do_update(
             index_elements=[FeedbackRow.review_id, FeedbackRow.user_id],
@@ -152,10 +178,16 @@ class Store:
         with self._session.begin() as session:
             # Explicit deletes rather than relying on ON DELETE CASCADE, which SQLite only
             # honours on connections that enabled foreign keys.
-            session.execute(delete(FeedbackRow).where(or_(
-                FeedbackRow.review_id.in_(own),
-                and_(FeedbackRow.user_id == user_id, FeedbackRow.review_id.in_(on_platform)),
-            )))
+            session.execute(
+                delete(FeedbackRow).where(
+                    or_(
+                        FeedbackRow.review_id.in_(own),
+                        and_(
+                            FeedbackRow.user_id == user_id, FeedbackRow.review_id.in_(on_platform)
+                        ),
+                    )
+                )
+            )
             session.execute(delete(PredictionRow).where(PredictionRow.review_id.in_(own)))
             removed = session.execute(delete(ReviewRow).where(ReviewRow.id.in_(own))).rowcount
         log.info("forgot %d reviews of %s user %s", removed, source.value, user_id)
@@ -171,14 +203,18 @@ class Store:
         """
         after: tuple[datetime, str] | None = None
         while True:
-            query = select(ReviewRow).where(ReviewRow.received_at >= since, ReviewRow.text.is_not(None))
+            query = select(ReviewRow).where(
+                ReviewRow.received_at >= since, ReviewRow.text.is_not(None)
+            )
             if until is not None:
                 query = query.where(ReviewRow.received_at < until)
             if after is not None:
-                query = query.where(or_(
-                    ReviewRow.received_at > after[0],
-                    and_(ReviewRow.received_at == after[0], ReviewRow.id > after[1]),
-                ))
+                query = query.where(
+                    or_(
+                        ReviewRow.received_at > after[0],
+                        and_(ReviewRow.received_at == after[0], ReviewRow.id > after[1]),
+                    )
+                )
             query = query.order_by(ReviewRow.received_at, ReviewRow.id).limit(PAGE_SIZE)
             with unavailable_as_store_error(self.url), self._session() as session:
                 rows = session.scalars(query).all()
@@ -232,7 +268,9 @@ def _storable(text: str | None) -> str | None:
     surrogates (not UTF-8), so a hostile review is kept, recognisably, instead of failing its batch."""
     if text is None:
         return None
-    return text.replace("\x00", "\N{REPLACEMENT CHARACTER}").encode("utf-8", "replace").decode("utf-8")
+    return (
+        text.replace("\x00", "\N{REPLACEMENT CHARACTER}").encode("utf-8", "replace").decode("utf-8")
+    )
 
 
 def _outcome_values(verdict: Verdict) -> dict:
@@ -241,8 +279,15 @@ def _outcome_values(verdict: Verdict) -> dict:
     return {"language": language, "error": error, "classified_at": verdict.classified_at}
 
 
-def _prediction_values(review_id: str, p: Prediction, *, served: bool, latency_ms: float | None,
-                       batch_size: int | None, at: datetime) -> dict:
+def _prediction_values(
+    review_id: str,
+    p: Prediction,
+    *,
+    served: bool,
+    latency_ms: float | None,
+    batch_size: int | None,
+    at: datetime,
+) -> dict:
     return {
         "review_id": review_id,
         "model_version": p.model_version,
@@ -259,10 +304,17 @@ def _prediction_values(review_id: str, p: Prediction, *, served: bool, latency_m
 
 
 def _to_review(row: ReviewRow) -> Review:
-    return Review(id=row.id, text=row.text, source=row.source, chat_id=row.chat_id,
-                  user_id=row.user_id, message_id=row.message_id, received_at=row.received_at)
+    return Review(
+        id=row.id,
+        text=row.text,
+        source=row.source,
+        chat_id=row.chat_id,
+        user_id=row.user_id,
+        message_id=row.message_id,
+        received_at=row.received_at,
+    )
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(ids), ID_CHUNK):
-        yield ids[start:start + ID_CHUNK]
+        yield ids[start : start + ID_CHUNK]

@@ -10,7 +10,6 @@ from training.errors import DataError
 log = logging.getLogger(__name__)
 
 
-
 def device() -> str:
     import torch
 

@@ -3,6 +3,7 @@
 import hashlib
 from training.splits import Splits
 
+
 def data_hash(splits: Splits) -> str:
     """Changes when any text, label or split assignment changes."""
     digest = hashlib.sha256()

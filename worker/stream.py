@@ -241,4 +241,3 @@ class ReviewStream:
         )
         if not mine:
             self.redis.xgroup_delconsumer(self.settings.stream, self.settings.group, self.consumer)
-

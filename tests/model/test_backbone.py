@@ -297,4 +297,3 @@ def test_publish_replaces_the_old_folder_whole(tmp_path: Path):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["backbone"]
     assert [path.name for path in old.iterdir()] == ["config.json"]
     assert (old / "config.json").read_text() == "new"
-

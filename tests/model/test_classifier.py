@@ -41,7 +41,9 @@ def test_prediction_fields(classifier):
     )
     assert 0.0 <= prediction.p_positive <= 1.0
     assert prediction.language == Language.EN
-    assert prediction.n_tokens == len(classifier.tokenizer("a great film with a moving story")["input_ids"])
+    assert prediction.n_tokens == len(
+        classifier.tokenizer("a great film with a moving story")["input_ids"]
+    )
     assert not prediction.truncated
     assert prediction.model_version == classifier.version
 

@@ -8,24 +8,53 @@ from reviewbot.messages import Label, Language, Prediction, Review, Source, Verd
 THRESHOLD = 0.48
 
 
-def prediction(p: float, *, language: Language = Language.EN, version: str = "v1",
-               threshold: float = THRESHOLD) -> Prediction:
+def prediction(
+    p: float, *, language: Language = Language.EN, version: str = "v1", threshold: float = THRESHOLD
+) -> Prediction:
     label = Label.POSITIVE if p >= threshold else Label.NEGATIVE
-    return Prediction(label=label, p_positive=p, threshold=threshold, language=language,
-                      n_tokens=12, truncated=False, model_version=version)
+    return Prediction(
+        label=label,
+        p_positive=p,
+        threshold=threshold,
+        language=language,
+        n_tokens=12,
+        truncated=False,
+        model_version=version,
+    )
 
 
-def review(*, text: str = "a fine film", source: Source = Source.TELEGRAM, user: str = "u1",
-           at: datetime | None = None) -> Review:
-    return Review(id=uuid.uuid4().hex, text=text, source=source, chat_id="c1", user_id=user,
-                  received_at=at or datetime.now(UTC))
+def review(
+    *,
+    text: str = "a fine film",
+    source: Source = Source.TELEGRAM,
+    user: str = "u1",
+    at: datetime | None = None,
+) -> Review:
+    return Review(
+        id=uuid.uuid4().hex,
+        text=text,
+        source=source,
+        chat_id="c1",
+        user_id=user,
+        received_at=at or datetime.now(UTC),
+    )
 
 
-def verdict(p: float | None = 0.7, *, error: str | None = None, language: Language = Language.EN,
-            version: str = "v1", **review_fields) -> Verdict:
+def verdict(
+    p: float | None = 0.7,
+    *,
+    error: str | None = None,
+    language: Language = Language.EN,
+    version: str = "v1",
+    **review_fields,
+) -> Verdict:
     """A classified verdict with P(positive) = p, or a failed one when p is None."""
     r = review(**review_fields)
     if p is None:
         return Verdict(review=r, error=error or "empty review")
-    return Verdict(review=r, prediction=prediction(p, language=language, version=version),
-                   latency_ms=4.0, batch_size=8)
+    return Verdict(
+        review=r,
+        prediction=prediction(p, language=language, version=version),
+        latency_ms=4.0,
+        batch_size=8,
+    )

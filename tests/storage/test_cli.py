@@ -37,13 +37,20 @@ def test_db_upgrade_then_current(home):
 def test_sql_prints_a_table_or_csv_and_refuses_writes(home):
     with open_store() as store:
         store.save_verdicts([verdict(0.9), verdict(0.2)])
-    table = invoke("sql", "SELECT label, COUNT(*) AS n FROM predictions GROUP BY label ORDER BY label")
+    table = invoke(
+        "sql", "SELECT label, COUNT(*) AS n FROM predictions GROUP BY label ORDER BY label"
+    )
     assert table.exit_code == 0 and "negative" in table.output and "2 rows" in table.output
-    as_csv = invoke("sql", "--csv", "SELECT label, COUNT(*) AS n FROM predictions GROUP BY label ORDER BY label")
+    as_csv = invoke(
+        "sql", "--csv", "SELECT label, COUNT(*) AS n FROM predictions GROUP BY label ORDER BY label"
+    )
     assert as_csv.output.splitlines() == ["label,n", "negative,1", "positive,1"]
     refused = invoke("sql", "DELETE FROM reviews")
     assert refused.exit_code == 2 and "read-only" in refused.output
-    assert invoke("sql", "--csv", "SELECT COUNT(*) AS n FROM reviews").output.splitlines() == ["n", "2"]
+    assert invoke("sql", "--csv", "SELECT COUNT(*) AS n FROM reviews").output.splitlines() == [
+        "n",
+        "2",
+    ]
 
 
 def test_forget_and_export_feedback(home):
@@ -74,4 +81,8 @@ def test_drift_writes_its_report_where_asked(home):
 def test_an_unreachable_database_is_one_clear_line(home, monkeypatch):
     monkeypatch.setenv("REVIEWBOT_DATABASE_URL", "postgresql+psycopg://reviewbot@127.0.0.1:9/none")
     result = invoke("db", "upgrade")
-    assert result.exit_code == 1 and "unavailable" in result.output and "Traceback" not in result.output
+    assert (
+        result.exit_code == 1
+        and "unavailable" in result.output
+        and "Traceback" not in result.output
+    )

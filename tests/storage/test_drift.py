@@ -15,15 +15,25 @@ CURRENT = (date(2026, 11, 8), date(2026, 11, 14))
 PER_LANGUAGE = 300
 
 
-def seed_window(store, window: tuple[date, date], rng: np.random.Generator, en_beta: tuple[float, float]) -> None:
+def seed_window(
+    store, window: tuple[date, date], rng: np.random.Generator, en_beta: tuple[float, float]
+) -> None:
     """PER_LANGUAGE English reviews with p ~ Beta(en_beta) and Spanish ones with p ~ Beta(2, 2), spread over the days."""
     days = (window[1] - window[0]).days + 1
     verdicts = []
     for language, beta in ((Language.EN, en_beta), (Language.ES, (2.0, 2.0))):
         for i, p in enumerate(rng.beta(*beta, size=PER_LANGUAGE)):
-            at = datetime.combine(window[0], datetime.min.time(), UTC) + timedelta(days=i % days, hours=12)
-            verdicts.append(verdict(round(float(p), 4), language=language, at=at,
-                                    text="x" * int(rng.integers(20, 200))))
+            at = datetime.combine(window[0], datetime.min.time(), UTC) + timedelta(
+                days=i % days, hours=12
+            )
+            verdicts.append(
+                verdict(
+                    round(float(p), 4),
+                    language=language,
+                    at=at,
+                    text="x" * int(rng.integers(20, 200)),
+                )
+            )
     store.save_verdicts(verdicts)
 
 
@@ -40,7 +50,10 @@ def test_a_planted_shift_is_flagged_in_its_language_only(store, tmp_path):
     assert by_language["en"].positive_rate_current > by_language["en"].positive_rate_reference + 0.2
     assert not by_language["es"].drifted
     assert any(alert.startswith("en: PSI of p_positive") for alert in report.alerts)
-    assert (by_language["en"].n_reference, by_language["en"].n_current) == (PER_LANGUAGE, PER_LANGUAGE)
+    assert (by_language["en"].n_reference, by_language["en"].n_current) == (
+        PER_LANGUAGE,
+        PER_LANGUAGE,
+    )
 
 
 def test_the_same_distribution_stays_quiet_and_writes_json_and_plots(store, tmp_path):
@@ -61,15 +74,22 @@ def test_the_same_distribution_stays_quiet_and_writes_json_and_plots(store, tmp_
 
 def test_feedback_disagreement_is_reported_per_window(store, tmp_path):
     current_day = datetime(2026, 11, 9, 12, tzinfo=UTC)
-    judged = [verdict(0.9, at=current_day), verdict(0.8, at=current_day), verdict(0.2, language=Language.ES, at=current_day)]
+    judged = [
+        verdict(0.9, at=current_day),
+        verdict(0.8, at=current_day),
+        verdict(0.2, language=Language.ES, at=current_day),
+    ]
     store.save_verdicts(judged)
-    store.add_feedback(judged[0].review.id, "a", Label.NEGATIVE)   # disagrees
-    store.add_feedback(judged[1].review.id, "a", Label.POSITIVE)   # agrees
-    store.add_feedback(judged[2].review.id, "a", Label.NEGATIVE)   # agrees
+    store.add_feedback(judged[0].review.id, "a", Label.NEGATIVE)  # disagrees
+    store.add_feedback(judged[1].review.id, "a", Label.POSITIVE)  # agrees
+    store.add_feedback(judged[2].review.id, "a", Label.NEGATIVE)  # agrees
     report = drift_report(REFERENCE, CURRENT, tmp_path, store=store)
     by_language = {segment.language: segment for segment in report.languages}
     assert report.overall.disagreement_current == pytest.approx(1 / 3)
-    assert (by_language["en"].disagreement_current, by_language["es"].disagreement_current) == (0.5, 0.0)
+    assert (by_language["en"].disagreement_current, by_language["es"].disagreement_current) == (
+        0.5,
+        0.0,
+    )
     assert report.overall.disagreement_reference is None  # no feedback then
 
 

@@ -46,7 +46,8 @@ def test_jsonl_with_corrections_only(judged, tmp_path):
     export_feedback(store, tmp_path / "feedback.jsonl", corrections_only=True)
     rows = [json.loads(line) for line in (tmp_path / "feedback.jsonl").read_text().splitlines()]
     assert sorted(r["review_id"] for r in rows) == sorted(
-        [reviews["corrected"].review.id, reviews["majority"].review.id])
+        [reviews["corrected"].review.id, reviews["majority"].review.id]
+    )
     assert all(r["label"] == int(r["model_label"] == "negative") for r in rows)
 
 

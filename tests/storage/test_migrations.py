@@ -7,8 +7,13 @@ from storage import StoreNotMigrated, migrate, open_store
 from storage.engine import make_engine
 
 TABLES = {"model_versions", "reviews", "predictions", "feedback"}
-VIEWS = {"daily_reviews", "daily_low_confidence", "feedback_vs_model", "daily_feedback_disagreement",
-         "model_comparison"}
+VIEWS = {
+    "daily_reviews",
+    "daily_low_confidence",
+    "feedback_vs_model",
+    "daily_feedback_disagreement",
+    "model_comparison",
+}
 
 
 def _inspect(url: str) -> tuple[set[str], set[str], str | None]:
@@ -20,7 +25,9 @@ def _inspect(url: str) -> tuple[set[str], set[str], str | None]:
     return tables, views, revision
 
 
-def test_upgrade_from_empty_creates_tables_and_views_then_downgrade_removes_them(empty_database_url):
+def test_upgrade_from_empty_creates_tables_and_views_then_downgrade_removes_them(
+    empty_database_url,
+):
     assert _inspect(empty_database_url) == (set(), set(), None)
 
     engine = make_engine(empty_database_url)

@@ -39,7 +39,9 @@ def test_sqlite_cannot_be_talked_out_of_read_only(store):
 
 
 def test_a_query_returns_columns_and_rows(history):
-    result = run_readonly(history.url, "SELECT label, COUNT(*) AS n FROM predictions GROUP BY label ORDER BY label")
+    result = run_readonly(
+        history.url, "SELECT label, COUNT(*) AS n FROM predictions GROUP BY label ORDER BY label"
+    )
     assert result.columns == ["label", "n"]
     assert result.rows == [("negative", 1), ("positive", 1)]
     assert len(run_readonly(history.url, "SELECT * FROM reviews", max_rows=1).rows) == 1
@@ -48,7 +50,9 @@ def test_a_query_returns_columns_and_rows(history):
 def test_bad_sql_and_runaway_queries_get_the_database_message(store):
     with pytest.raises(QueryError, match="nosuch"):
         run_readonly(store.url, "SELECT * FROM nosuch")
-    endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT COUNT(*) FROM n"
+    endless = (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT COUNT(*) FROM n"
+    )
     with pytest.raises(QueryError, match="timeout|longer than"):
         run_readonly(store.url, endless, timeout_s=0.3)
 

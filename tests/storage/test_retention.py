@@ -11,14 +11,20 @@ from tests.storage.history import verdict
 
 def test_prune_erases_text_and_ids_of_old_reviews_only(store):
     now = datetime.now(UTC)
-    old, recent = verdict(0.9, at=now - timedelta(days=40)), verdict(0.2, at=now - timedelta(days=5))
+    old, recent = (
+        verdict(0.9, at=now - timedelta(days=40)),
+        verdict(0.2, at=now - timedelta(days=5)),
+    )
     store.save_verdicts([old, recent])
 
     assert prune(30, store=store) == 1
     assert prune(30, store=store) == 0  # already pruned
 
     with store.session() as session:
-        old_row, recent_row = session.get(ReviewRow, old.review.id), session.get(ReviewRow, recent.review.id)
+        old_row, recent_row = (
+            session.get(ReviewRow, old.review.id),
+            session.get(ReviewRow, recent.review.id),
+        )
         scores = set(session.scalars(select(PredictionRow.review_id)))
     assert (old_row.text, old_row.user_id, old_row.chat_id) == (None, None, None)
     assert old_row.text_chars == len(old.review.text)  # kept for drift history

@@ -28,7 +28,12 @@ def test_a_redelivered_batch_creates_no_second_row(store):
         failed = session.get(ReviewRow, batch[2].review.id)
         stored = session.get(PredictionRow, (batch[0].review.id, "v1"))
     assert failed.error == "empty review" and failed.language is None
-    assert (stored.p_positive, stored.label, stored.served, stored.batch_size) == (0.9, Label.POSITIVE, True, 8)
+    assert (stored.p_positive, stored.label, stored.served, stored.batch_size) == (
+        0.9,
+        Label.POSITIVE,
+        True,
+        8,
+    )
     assert stored.created_at == batch[0].classified_at
 
 
@@ -83,7 +88,10 @@ def test_save_predictions_adds_another_version_once_and_not_as_served(store):
     store.save_predictions(pairs)
     with store.session() as session:
         rows = session.scalars(select(PredictionRow).order_by(PredictionRow.model_version)).all()
-    assert [(r.model_version, r.served, r.latency_ms) for r in rows] == [("v1", True, 4.0), ("v2", False, None)]
+    assert [(r.model_version, r.served, r.latency_ms) for r in rows] == [
+        ("v1", True, 4.0),
+        ("v2", False, None),
+    ]
 
 
 def test_reviews_since_pages_through_a_window_oldest_first(store, monkeypatch):
@@ -95,8 +103,10 @@ def test_reviews_since_pages_through_a_window_oldest_first(store, monkeypatch):
 
     since, until = start + timedelta(hours=1), start + timedelta(hours=5)
     got = list(store.reviews_since(since, until=until))
-    expected = sorted((v.review for v in batch + same_time if since <= v.review.received_at < until),
-                      key=lambda r: (r.received_at, r.id))
+    expected = sorted(
+        (v.review for v in batch + same_time if since <= v.review.received_at < until),
+        key=lambda r: (r.received_at, r.id),
+    )
     assert len(expected) == 7
     assert [r.id for r in got] == [r.id for r in expected]
     assert got[0] == expected[0]  # the Review comes back as it went in
@@ -121,17 +131,22 @@ def test_forget_deletes_everything_of_one_user_and_nothing_of_others(store):
     others = [verdict(0.4, user="7"), same_id_other_platform]
     store.save_verdicts(mine + others)
     store.save_predictions([(mine[0].review.id, prediction(0.5, version="v2"))])
-    store.add_feedback(mine[0].review.id, "7", Label.NEGATIVE)    # someone on my review
+    store.add_feedback(mine[0].review.id, "7", Label.NEGATIVE)  # someone on my review
     store.add_feedback(others[0].review.id, "42", Label.NEGATIVE)  # me on someone's review
     store.add_feedback(others[0].review.id, "8", Label.POSITIVE)
-    store.add_feedback(same_id_other_platform.review.id, "42", Label.POSITIVE)  # another platform's "42"
+    store.add_feedback(
+        same_id_other_platform.review.id, "42", Label.POSITIVE
+    )  # another platform's "42"
 
     assert store.forget_user(Source.TELEGRAM, "42") == 2
 
     with store.session() as session:
         reviews = set(session.scalars(select(ReviewRow.id)))
         predictions = set(session.scalars(select(PredictionRow.review_id)))
-        feedback = {tuple(row) for row in session.execute(select(FeedbackRow.review_id, FeedbackRow.user_id))}
+        feedback = {
+            tuple(row)
+            for row in session.execute(select(FeedbackRow.review_id, FeedbackRow.user_id))
+        }
     assert reviews == {v.review.id for v in others}
     assert predictions == {v.review.id for v in others}
     assert feedback == {(others[0].review.id, "8"), (same_id_other_platform.review.id, "42")}
@@ -150,7 +165,9 @@ def test_hostile_text_and_long_ids_are_stored_not_failed(store):
 def test_hostile_ids_and_errors_are_stored_not_failed(store):
     """Front-ends pass platform ids through; one with a NUL must not fail its batch forever."""
     hostile = verdict(0.5, user="u\x00ser")
-    failed = Verdict(review=hostile.review.model_copy(update={"id": "other"}), error="bad \x00 byte")
+    failed = Verdict(
+        review=hostile.review.model_copy(update={"id": "other"}), error="bad \x00 byte"
+    )
     store.save_verdicts([hostile, failed])
     with store.session() as session:
         assert session.get(ReviewRow, hostile.review.id).user_id == "u\N{REPLACEMENT CHARACTER}ser"

@@ -36,7 +36,7 @@ def test_a_server_that_goes_away_and_comes_back(proxied_database_url):
 
     proxy.start()
     store.save_verdicts(second)  # the worker's retry of the held batch
-    store.save_verdicts(first)   # and a redelivery: still no duplicates
+    store.save_verdicts(first)  # and a redelivery: still no duplicates
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(ReviewRow)) == 3
     store.close()

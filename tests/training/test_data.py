@@ -96,7 +96,6 @@ def test_undetectable_labels_ask_for_a_mapping() -> None:
         labels.detect_mapping(["great", "awful", "meh"])
 
 
-
 def _write(path: Path, rows: list[dict]) -> Path:
     table = pa.Table.from_pylist(rows)
     name = path.name

@@ -66,7 +66,9 @@ def running_worker(
 
 
 @pytest.fixture
-def worker_process_env(redis_url: str, tiny_checkpoint: Path, tmp_path: Path) -> Callable[..., dict]:
+def worker_process_env(
+    redis_url: str, tiny_checkpoint: Path, tmp_path: Path
+) -> Callable[..., dict]:
     """`worker_process_env(REVIEWBOT_X="1")`: the environment of a `python -m worker` process
     serving the tiny checkpoint on the test's Redis, plus the given variables."""
 

@@ -57,9 +57,7 @@ def answered(r):
     return Counter(fields["review_id"] for _, fields in r.xrange(REPLIES))
 
 
-def test_sigkill_mid_batch_loses_nothing_and_answers_once(
-    redis_url, worker_process_env, tmp_path
-):
+def test_sigkill_mid_batch_loses_nothing_and_answers_once(redis_url, worker_process_env, tmp_path):
     r = redis.Redis.from_url(redis_url, decode_responses=True)
     reviews = enqueue(r, 600)
     # Small batches so the first worker is surely in the middle of the work when it dies.

@@ -50,7 +50,9 @@ def upgrade() -> None:
     op.create_index("ix_reviews_source_user", "reviews", ["source", "user_id"])
     op.create_table(
         "predictions",
-        sa.Column("review_id", ID, sa.ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "review_id", ID, sa.ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("model_version", ID, sa.ForeignKey("model_versions.version"), primary_key=True),
         sa.Column("p_positive", sa.Float(), nullable=False),
         sa.Column("threshold", sa.Float(), nullable=False),
@@ -62,12 +64,20 @@ def upgrade() -> None:
         sa.Column("batch_size", sa.Integer()),
         sa.Column("created_at", TIMESTAMP, nullable=False),
     )
-    op.create_index("uq_predictions_served", "predictions", ["review_id"], unique=True,
-                    sqlite_where=sa.text("served"), postgresql_where=sa.text("served"))
+    op.create_index(
+        "uq_predictions_served",
+        "predictions",
+        ["review_id"],
+        unique=True,
+        sqlite_where=sa.text("served"),
+        postgresql_where=sa.text("served"),
+    )
     op.create_index("ix_predictions_model_version", "predictions", ["model_version"])
     op.create_table(
         "feedback",
-        sa.Column("review_id", ID, sa.ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "review_id", ID, sa.ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("user_id", ID, primary_key=True),
         sa.Column("label", ENUM, nullable=False),
         sa.Column("created_at", TIMESTAMP, nullable=False),

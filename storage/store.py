@@ -289,7 +289,7 @@ def _prediction_values(
     at: datetime,
 ) -> dict:
     return {
-        "review_id": review_id,
+        "review_id": _storable(review_id),  # as the review row stored it
         "model_version": p.model_version,
         "p_positive": p.p_positive,
         "threshold": p.threshold,

@@ -165,10 +165,15 @@ def test_hostile_text_and_long_ids_are_stored_not_failed(store):
 def test_hostile_ids_and_errors_are_stored_not_failed(store):
     """Front-ends pass platform ids through; one with a NUL must not fail its batch forever."""
     hostile = verdict(0.5, user="u\x00ser")
+    hostile = hostile.model_copy(
+        update={"review": hostile.review.model_copy(update={"id": "i\x00d"})}
+    )
     failed = Verdict(
         review=hostile.review.model_copy(update={"id": "other"}), error="bad \x00 byte"
     )
     store.save_verdicts([hostile, failed])
     with store.session() as session:
-        assert session.get(ReviewRow, hostile.review.id).user_id == "u\N{REPLACEMENT CHARACTER}ser"
+        stored_id = "i\N{REPLACEMENT CHARACTER}d"
+        assert session.get(ReviewRow, stored_id).user_id == "u\N{REPLACEMENT CHARACTER}ser"
+        assert session.scalars(select(PredictionRow.review_id)).all() == [stored_id]
         assert session.get(ReviewRow, "other").error == "bad \N{REPLACEMENT CHARACTER} byte"

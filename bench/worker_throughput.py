@@ -218,12 +218,9 @@ def main() -> None:
         type=int,
         default=None,
         help="reviews per forward pass (REVIEWBOT_MODEL_MAX_BATCH_REQUESTS), here and in the "
-        "worker; default 32 on CPU, where every padded token costs compute, else the model's "
-        "default",
+        "worker; default: the model's (256 on CUDA, 64 on CPU)",
     )
     args = parser.parse_args()
-    if args.pass_rows is None and args.device == "cpu":
-        args.pass_rows = 32
     if args.threads:
         import torch
 
@@ -246,6 +243,7 @@ def main() -> None:
     if args.pass_rows:
         model_settings.max_batch_requests = args.pass_rows
     classifier = load(checkpoint, model_settings)
+    pass_rows = classifier.max_batch_requests
     ceiling, direct, mean_tokens = measure_model(classifier, texts)
     del classifier
     per_review, batched64 = measure_pipeline(checkpoint, texts, args.device, args.single)
@@ -260,7 +258,7 @@ def main() -> None:
         REVIEWBOT_MODEL_CHECKPOINT=str(checkpoint),
         REVIEWBOT_MODEL_DEVICE=args.device,
         REVIEWBOT_MODEL_CPU_THREADS=str(args.threads),
-        REVIEWBOT_MODEL_MAX_BATCH_REQUESTS=str(model_settings.max_batch_requests),
+        REVIEWBOT_MODEL_MAX_BATCH_REQUESTS=str(pass_rows),
         REVIEWBOT_WORKER_METRICS_PORT="0",
         REVIEWBOT_WORKER_MAX_CONCURRENT_REQUESTS=str(args.reviews + 1),
         REVIEWBOT_LOG_LEVEL="WARNING",
@@ -284,7 +282,7 @@ def main() -> None:
     print(
         f"device: {args.device}, reviews: {len(texts)}, mean tokens: {mean_tokens:.1f}, "
         f"torch CPU threads: {args.threads or 'default'}, "
-        f"reviews per forward pass: {model_settings.max_batch_requests}"
+        f"reviews per forward pass: {pass_rows}"
     )
     print(f"forward-only ceiling (pre-tokenized, sorted)   {ceiling:9.1f} reviews/s")
     print(f"direct batched call (tokenize + forward)        {direct:9.1f} reviews/s")

@@ -31,6 +31,9 @@ PAD_MULTIPLE = 8
 #: reported. Padding and batch size change kernels and so the last float bits (~1e-7 in fp32);
 #: deciding on the rounded value keeps a review's label the same alone or in any batch.
 DECISION_DECIMALS = 4
+#: Reviews per forward pass when REVIEWBOT_MODEL_MAX_BATCH_REQUESTS is 0 (see ModelSettings).
+GPU_BATCH_REQUESTS = 256
+CPU_BATCH_REQUESTS = 64
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,9 @@ class Classifier:
         self.positive_index = _positive_index(model.config)
         self.suffix_len = _special_suffix_length(tokenizer)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        self.max_batch_requests = settings.max_batch_requests or (
+            GPU_BATCH_REQUESTS if self.device.type == "cuda" else CPU_BATCH_REQUESTS
+        )
 
     # -- CPU half -------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> Encoded:
@@ -133,7 +139,7 @@ class Classifier:
         plan = plan_batches(
             [len(row) for row in ids],
             self.settings.max_batch_tokens,
-            self.settings.max_batch_requests,
+            self.max_batch_requests,
         )
         for batch in plan:
             input_ids, mask = self._pad([ids[i] for i in batch])
@@ -171,7 +177,7 @@ class Classifier:
         widths = range(PAD_MULTIPLE, self.settings.max_length + 1, PAD_MULTIPLE)
         for width in widths:
             rows = max(
-                1, min(self.settings.max_batch_requests, self.settings.max_batch_tokens // width)
+                1, min(self.max_batch_requests, self.settings.max_batch_tokens // width)
             )
             self.probabilities([[self.pad_id + 1] * width] * rows)
 

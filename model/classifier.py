@@ -176,9 +176,7 @@ class Classifier:
         allocator start-up cost."""
         widths = range(PAD_MULTIPLE, self.settings.max_length + 1, PAD_MULTIPLE)
         for width in widths:
-            rows = max(
-                1, min(self.max_batch_requests, self.settings.max_batch_tokens // width)
-            )
+            rows = max(1, min(self.max_batch_requests, self.settings.max_batch_tokens // width))
             self.probabilities([[self.pad_id + 1] * width] * rows)
 
     def _pad(self, rows: list[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -39,6 +39,21 @@ def _url(url: str | None) -> str:
     return url or StorageSettings().url()
 
 
+@contextlib.contextmanager
+def _migration_engine(url: str | None) -> Iterator:
+    """An engine for the `db` commands: errors as one line, the engine disposed however it ends."""
+    from storage.engine import make_engine, unavailable_as_store_error
+
+    url = _url(url)
+    with _clear_errors():
+        engine = make_engine(url)
+        try:
+            with unavailable_as_store_error(url):
+                yield engine
+        finally:
+            engine.dispose()
+
+
 @db_app.command("upgrade")
 def upgrade_command(
     revision: str = typer.Argument("head", help="Revision to upgrade to."),
@@ -46,14 +61,10 @@ def upgrade_command(
 ) -> None:
     """Create or migrate the schema (tables, indexes, admin views) with Alembic."""
     from storage import migrate
-    from storage.engine import make_engine, unavailable_as_store_error
 
-    with _clear_errors():
-        engine = make_engine(_url(url))
-        with unavailable_as_store_error(_url(url)):
-            migrate.upgrade(engine, revision)
-            typer.echo(f"database at revision {migrate.current_revision(engine)}")
-        engine.dispose()
+    with _migration_engine(url) as engine:
+        migrate.upgrade(engine, revision)
+        typer.echo(f"database at revision {migrate.current_revision(engine)}")
 
 
 @db_app.command("downgrade")
@@ -63,29 +74,21 @@ def downgrade_command(
 ) -> None:
     """Undo migrations down to REVISION."""
     from storage import migrate
-    from storage.engine import make_engine, unavailable_as_store_error
 
-    with _clear_errors():
-        engine = make_engine(_url(url))
-        with unavailable_as_store_error(_url(url)):
-            migrate.downgrade(engine, revision)
-            typer.echo(f"database at revision {migrate.current_revision(engine) or 'base'}")
-        engine.dispose()
+    with _migration_engine(url) as engine:
+        migrate.downgrade(engine, revision)
+        typer.echo(f"database at revision {migrate.current_revision(engine) or 'base'}")
 
 
 @db_app.command("current")
 def current_command(url: str | None = URL_OPTION) -> None:
     """Show the schema revision of the database and the one this code needs."""
     from storage import migrate
-    from storage.engine import make_engine, unavailable_as_store_error
 
-    with _clear_errors():
-        engine = make_engine(_url(url))
-        with unavailable_as_store_error(_url(url)):
-            typer.echo(
-                f"database: {migrate.current_revision(engine) or 'empty'}; code: {migrate.head_revision()}"
-            )
-        engine.dispose()
+    with _migration_engine(url) as engine:
+        typer.echo(
+            f"database: {migrate.current_revision(engine) or 'empty'}; code: {migrate.head_revision()}"
+        )
 
 
 @db_app.command("prune")

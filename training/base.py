@@ -11,9 +11,10 @@ log = logging.getLogger(__name__)
 
 
 def device() -> str:
-    import torch
+    """Where training runs: the device serving picks for "auto" (CUDA when available)."""
+    from model.classifier import resolve_device
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    return str(resolve_device("auto"))
 
 
 def resolve_base(name: str) -> str:

@@ -51,6 +51,11 @@ def retry_after(backlog: int, rates: dict[str, str]) -> int:
     return max(low, min(high, math.ceil(backlog / rate)))
 
 
+def _submit_args(settings: WorkerSettings, review: Review) -> list:
+    """SUBMIT_SCRIPT's arguments: the backlog bound and the entry to add."""
+    return [settings.max_concurrent_requests, review_fields(review)["review"]]
+
+
 class ReviewClient:
     def __init__(
         self, client: redis.Redis | None = None, settings: WorkerSettings | None = None
@@ -64,7 +69,7 @@ class ReviewClient:
         check_text(review.text, self.settings.max_review_chars)
         entry_id, backlog = self._submit(
             keys=[self.settings.stream],
-            args=[self.settings.max_concurrent_requests, review_fields(review)["review"]],
+            args=_submit_args(self.settings, review),
         )
         if not entry_id:
             raise Busy(retry_after(backlog, self.redis.hgetall(RATE_KEY)), backlog)
@@ -84,7 +89,7 @@ class ReviewClient:
             outcomes.append(review.id)
             self._submit(
                 keys=[self.settings.stream],
-                args=[self.settings.max_concurrent_requests, review_fields(review)["review"]],
+                args=_submit_args(self.settings, review),
                 client=pipe,
             )
         replies = iter(pipe.execute())
@@ -130,7 +135,7 @@ class AsyncReviewClient:
         check_text(review.text, self.settings.max_review_chars)
         entry_id, backlog = await self._submit(
             keys=[self.settings.stream],
-            args=[self.settings.max_concurrent_requests, review_fields(review)["review"]],
+            args=_submit_args(self.settings, review),
         )
         if not entry_id:
             raise Busy(retry_after(backlog, await self.redis.hgetall(RATE_KEY)), backlog)

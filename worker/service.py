@@ -26,14 +26,14 @@ from typing import Protocol
 
 from model import Classifier, Encoded
 from reviewbot.messages import Verdict, utcnow
+from reviewbot.protocol import RATE_KEY
+from reviewbot.validation import InvalidReview, check_text
 from worker import metrics
 from worker.batching import Collector
 from worker.isolation import classify_isolated
 from worker.leases import Leases
-from worker.protocol import RATE_KEY
 from worker.settings import WorkerSettings
 from worker.stream import Entry, Finish, ReviewStream
-from worker.validation import InvalidReview, check_text
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ import pytest
 import redis
 
 from reviewbot.messages import Review, Source
+from reviewbot.protocol import parse_verdict, result_key, review_fields
 from storage import StoreUnavailable
-from worker.protocol import parse_verdict, result_key, review_fields
 
 POISON = "this exact text breaks the model"
 

@@ -1,6 +1,7 @@
 """The console front-end of `reviewbot demo`: type a review, see its verdict.
 
-A front-end like the bots: it only uses the client API (submit + wait_result).
+A front-end like the bots: it only uses the client API (submit + wait_result) and the shared
+sentences of frontend.texts; the colours and the one-line layout are the console's own.
 """
 
 import getpass
@@ -9,9 +10,9 @@ from typing import TextIO
 
 from rich.console import Console
 
+from frontend.client import ResultTimeout, ReviewClient
 from reviewbot.messages import Label, Language, Review, Source, Verdict
-from worker.client import ResultTimeout, ReviewClient
-from worker.validation import SubmitError
+from reviewbot.validation import SubmitError
 
 PROMPT = "review> "
 #: The model is trained and measured on English and Spanish; for anything else (another
@@ -59,12 +60,11 @@ def run_console(
             review_id = client.submit(Review(text=text, source=Source.CONSOLE, user_id=user))
             verdict = client.wait_result(review_id, timeout)
         except SubmitError as exc:
-            console.print(f"[yellow]{exc.message}[/yellow]")
+            console.print(f"[yellow]{escape(texts.submit_error_text(exc))}[/yellow]")
             continue
         except ResultTimeout:
             console.print(
-                f"[yellow]No answer within {timeout:g} s; the review stays queued and will be "
-                "classified when a worker is free.[/yellow]"
+                f"[yellow]{escape(texts.sentence('timeout', seconds=f'{timeout:g}'))}[/yellow]"
             )
             continue
         console.print(describe(verdict, (time.perf_counter() - started) * 1000))

@@ -9,36 +9,31 @@ import time
 from typing import TextIO
 
 from rich.console import Console
+from rich.markup import escape
 
+from frontend import texts
 from frontend.client import ResultTimeout, ReviewClient
-from reviewbot.messages import Label, Language, Review, Source, Verdict
+from reviewbot.messages import Label, Review, Source, Verdict
 from reviewbot.validation import SubmitError
 
 PROMPT = "review> "
-#: The model is trained and measured on English and Spanish; for anything else (another
-#: language, emoji only) the verdict is shown but flagged as a guess.
-OTHER_LANGUAGE_NOTE = (
-    "This does not look like English or Spanish, the languages ReviewBot is trained on: "
-    "take the verdict as a guess."
-)
 
 
 def describe(verdict: Verdict, wall_ms: float) -> str:
-    """One line of Rich markup: label, confidence, language, latency."""
+    """Rich markup: label, confidence, language and latency on one line, then the notes
+    (another language, a truncated text) that every front-end shows."""
     if not verdict.ok:
-        return f"[red]could not classify:[/red] {verdict.error}"
+        return f"[red]{escape(texts.verdict_text(verdict))}[/red]"
     p = verdict.prediction
-    positive = p.label == Label.POSITIVE
-    confidence = p.p_positive if positive else 1 - p.p_positive
-    colour = "green" if positive else "red"
-    truncated = " [yellow](truncated)[/yellow]" if p.truncated else ""
+    colour = "green" if p.label == Label.POSITIVE else "red"
+    label = texts.label_text(p.label).upper()
     line = (
-        f"[bold {colour}]{p.label.value.upper()}[/bold {colour}]  confidence {confidence:.2f}  "
+        f"[bold {colour}]{label}[/bold {colour}]  confidence {texts.confidence(p):.2f}  "
         f"language {p.language.value}  latency {wall_ms:.0f} ms "
-        f"(model {verdict.latency_ms:.0f} ms, batch of {verdict.batch_size}){truncated}"
+        f"(model {verdict.latency_ms:.0f} ms, batch of {verdict.batch_size})"
     )
-    if p.language == Language.OTHER:
-        line += f"\n[yellow]{OTHER_LANGUAGE_NOTE}[/yellow]"
+    for note in texts.notes(p):
+        line += f"\n[yellow]{escape(note)}[/yellow]"
     return line
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reviewbot.messages import Label, Prediction, Review, Source, Verdict
 from storage.engine import dialect_of, unavailable_as_store_error
-from storage.schema import FeedbackRow, ModelVersion, PredictionRow, ReviewRow
+from storage.schema import FeedbackRow, ModelVersion, OptOutRow, PredictionRow, ReviewRow
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,39 @@ class Store:
                 raise KeyError(f"no stored review {review_id!r}")
             session.execute(stmt)
 
+    @_translating_errors
+    def remove_feedback(self, review_id: str, user_id: str) -> bool:
+        """Withdraw a person's feedback on a review (a reaction taken back); whether there was one."""
+        with self._session.begin() as session:
+            removed = session.execute(
+                delete(FeedbackRow).where(
+                    FeedbackRow.review_id == review_id, FeedbackRow.user_id == user_id
+                )
+            ).rowcount
+        return removed > 0
+
     # -- privacy ---------------------------------------------------------------------------
+
+    @_translating_errors
+    def set_opted_out(self, source: Source, user_id: str, opted_out: bool) -> None:
+        """Record /optout (True) or /optin (False) of a person on a platform; idempotent."""
+        with self._session.begin() as session:
+            if not opted_out:
+                session.execute(
+                    delete(OptOutRow).where(
+                        OptOutRow.source == Source(source), OptOutRow.user_id == user_id
+                    )
+                )
+                return
+            stmt = self._insert(OptOutRow).values(
+                source=Source(source), user_id=user_id, opted_out_at=datetime.now(UTC)
+            )
+            session.execute(stmt.on_conflict_do_nothing())
+
+    @_translating_errors
+    def is_opted_out(self, source: Source, user_id: str) -> bool:
+        with self._session() as session:
+            return session.get(OptOutRow, (Source(source), user_id)) is not None
 
     @_translating_errors
     def forget_user(self, source: Source, user_id: str) -> int:

@@ -43,6 +43,44 @@ _SENTENCES = {
         ),
         "no_worker": "No worker is running to classify reviews right now; please try again later.",
         "opted_out": "You have opted out, so your messages are not processed. Send /optin to resume.",
+        # What the bots say about themselves and about privacy (Telegram and Discord alike).
+        "about": (
+            "I classify the sentiment of movie reviews in English and Spanish: send me a review "
+            "and I answer whether it is positive or negative, and how sure I am."
+        ),
+        "stored": (
+            "What is stored: the text of each review you send, its verdict, your platform user "
+            "id and chat id, and any 👍/👎 feedback you give. Texts and ids are erased after "
+            "{retention_days} days; verdict statistics without text are kept."
+        ),
+        "stored_forever": (
+            "What is stored: the text of each review you send, its verdict, your platform user "
+            "id and chat id, and any 👍/👎 feedback you give, until you ask for it to be erased."
+        ),
+        "privacy_commands": (
+            "/optout stops processing and storing your messages; /optin resumes it; /forget "
+            "erases everything stored about you."
+        ),
+        "optout_done": (
+            "Done: your messages will not be processed or stored from now on. /optin undoes this; "
+            "/forget also erases what is already stored."
+        ),
+        "optin_done": "Welcome back: your reviews will be classified again.",
+        "forget_confirm": (
+            "This erases every review, verdict and feedback stored about you. It cannot be undone. "
+            "Continue?"
+        ),
+        "forget_yes": "Erase everything",
+        "forget_no": "Cancel",
+        "forget_started": "Erasing what is stored about you; I will tell you when it is done.",
+        "forget_done": "Done: {count} stored reviews and everything linked to them were erased.",
+        "forget_failed": "Erasing failed; it will be retried. Please try /forget again later.",
+        "forget_cancelled": "Cancelled: nothing was erased.",
+        "admin_only": "Sorry, this command is only for the bot's administrators.",
+        "feedback_thanks": "Thanks, your feedback was recorded.",
+        "feedback_gone": "This review is no longer stored, so feedback cannot be recorded.",
+        "not_text": "I can only classify text: send the review as a message.",
+        "unavailable": "ReviewBot is having trouble right now; please try again in a minute.",
     },
     Language.ES: {
         "headline": "{emoji} {label} (confianza {confidence}) · idioma: {language}",
@@ -72,6 +110,43 @@ _SENTENCES = {
         "opted_out": (
             "Te has dado de baja, así que tus mensajes no se procesan. Envía /optin para volver."
         ),
+        "about": (
+            "Clasifico el sentimiento de reseñas de películas en inglés y español: envíame una "
+            "reseña y te digo si es positiva o negativa, y con qué seguridad."
+        ),
+        "stored": (
+            "Qué se guarda: el texto de cada reseña que envías, su veredicto, tu id de usuario y "
+            "de chat en la plataforma, y tus votos 👍/👎. Los textos y los ids se borran a los "
+            "{retention_days} días; se conservan estadísticas de veredictos sin texto."
+        ),
+        "stored_forever": (
+            "Qué se guarda: el texto de cada reseña que envías, su veredicto, tu id de usuario y "
+            "de chat en la plataforma, y tus votos 👍/👎, hasta que pidas borrarlo."
+        ),
+        "privacy_commands": (
+            "/optout deja de procesar y guardar tus mensajes; /optin lo reanuda; /forget borra "
+            "todo lo guardado sobre ti."
+        ),
+        "optout_done": (
+            "Hecho: a partir de ahora tus mensajes no se procesarán ni se guardarán. /optin lo "
+            "deshace; /forget borra además lo ya guardado."
+        ),
+        "optin_done": "Bienvenido de nuevo: tus reseñas se volverán a clasificar.",
+        "forget_confirm": (
+            "Esto borra todas las reseñas, veredictos y votos guardados sobre ti. No se puede "
+            "deshacer. ¿Continuar?"
+        ),
+        "forget_yes": "Borrar todo",
+        "forget_no": "Cancelar",
+        "forget_started": "Borrando lo guardado sobre ti; te aviso cuando termine.",
+        "forget_done": "Hecho: se borraron {count} reseñas guardadas y todo lo asociado a ellas.",
+        "forget_failed": "El borrado falló; se reintentará. Prueba /forget de nuevo más tarde.",
+        "forget_cancelled": "Cancelado: no se borró nada.",
+        "admin_only": "Lo siento, este comando es solo para los administradores del bot.",
+        "feedback_thanks": "Gracias, tu voto quedó registrado.",
+        "feedback_gone": "Esta reseña ya no está guardada, así que no se puede votar.",
+        "not_text": "Solo puedo clasificar texto: envía la reseña como mensaje.",
+        "unavailable": "ReviewBot tiene problemas ahora mismo; inténtalo de nuevo en un minuto.",
     },
 }
 
@@ -152,3 +227,13 @@ def submit_error_text(error: SubmitError, lang: Language = Language.EN) -> str:
     if isinstance(error, Busy):
         return sentence("busy", lang, seconds=error.retry_after_s)
     return error.message
+
+
+def privacy_text(retention_days: int, lang: Language = Language.EN) -> str:
+    """What is stored and for how long, and the privacy commands (/privacy, part of /help)."""
+    stored = (
+        sentence("stored", lang, retention_days=retention_days)
+        if retention_days > 0
+        else sentence("stored_forever", lang)
+    )
+    return f"{stored}\n{sentence('privacy_commands', lang)}"

@@ -62,6 +62,9 @@ class Review(BaseModel):
     reply_to: str | None = None
     #: Time zone required: a naive time would be stored and compared as if it were UTC.
     received_at: AwareDatetime = Field(default_factory=utcnow)
+    #: How many characters `text` had before the worker cut a refused review to the limit
+    #: (reviewbot.validation.cut_text); None: `text` is whole.
+    cut_from: int | None = None
 
 
 class Verdict(BaseModel):

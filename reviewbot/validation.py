@@ -8,6 +8,13 @@ import unicodedata
 
 #: Whitespace controls a person can type; every other control character means binary input.
 ALLOWED_CONTROLS = frozenset("\t\n\r")
+#: Unicode categories that draw nothing on their own: separators (spaces), format characters
+#: (zero-width space and joiners, word joiner, BOM, bidi marks, soft hyphen, tags), controls,
+#: and combining marks and variation selectors, which only decorate a base character.
+INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cf", "Cc", "Mn", "Me"})
+#: Letters and symbols that are blank by design, used to slip "empty" text past a strip():
+#: the Hangul fillers and the blank Braille pattern.
+BLANK_CHARACTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 class SubmitError(Exception):
@@ -56,7 +63,7 @@ def check_text(text: object, max_chars: int) -> str:
     """Return `text` if it can be classified, else raise the InvalidReview that says why."""
     if isinstance(text, bytes | bytearray):
         raise BinaryReview(0, chr(text[0]) if text else "\x00")
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or not has_visible_character(text):
         raise EmptyReview()
     if len(text) > max_chars:
         raise ReviewTooLong(len(text), max_chars)
@@ -64,6 +71,23 @@ def check_text(text: object, max_chars: int) -> str:
         if _is_binary(char):
             raise BinaryReview(position, char)
     return text
+
+
+def has_visible_character(text: str) -> bool:
+    """Whether `text` draws anything: "\u200b\u2060" or a Hangul filler alone is empty to a reader."""
+    return any(
+        char not in BLANK_CHARACTERS and unicodedata.category(char) not in INVISIBLE_CATEGORIES
+        for char in text
+    )
+
+
+def cut_text(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, saying so, for what is kept of a refused review
+    (the result key, the reply, the history row): a 5 MB text must not be copied three times."""
+    if len(text) <= limit:
+        return text
+    mark = f" [… cut from {len(text)} characters]"
+    return text[: max(0, limit - len(mark))] + mark[:limit]
 
 
 def _is_binary(char: str) -> bool:

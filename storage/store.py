@@ -286,7 +286,7 @@ def _review_values(review: Review) -> dict:
     return {
         "id": _storable(review.id),
         "text": _storable(review.text),
-        "text_chars": len(review.text),
+        "text_chars": review.cut_from or len(review.text),
         "source": review.source,
         "chat_id": _storable(review.chat_id),
         "user_id": _storable(review.user_id),

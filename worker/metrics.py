@@ -41,6 +41,12 @@ DEAD_LETTERS = Counter("reviewbot_dead_letters", "Entries moved to the dead-lett
 STORE_RETRIES = Counter(
     "reviewbot_store_retries", "Batches retried because the database was unreachable"
 )
+ANSWER_FAILURES = Counter(
+    "reviewbot_answer_failures",
+    "Answers the finish script could not write: 'reply' (reply_to is not a stream; answered "
+    "through the result key only) or 'result' (the result key was of another type, or refused)",
+    ["where"],
+)
 MODEL = Info("reviewbot_model", "The checkpoint this worker serves")
 LAST_LOOP = Gauge("reviewbot_last_loop_timestamp_seconds", "When the worker's read loop last ran")
 

@@ -27,7 +27,7 @@ from typing import Protocol
 from model import Classifier, Encoded
 from reviewbot.messages import Verdict, utcnow
 from reviewbot.protocol import RATE_KEY
-from reviewbot.validation import InvalidReview, check_text
+from reviewbot.validation import InvalidReview, check_text, cut_text
 from worker import metrics
 from worker.batching import Collector
 from worker.isolation import classify_isolated
@@ -160,15 +160,13 @@ class Worker:
             elif entry.deliveries > self.settings.max_deliveries:
                 why = last_errors.get(entry.entry_id) or "the worker handling it stopped each time"
                 error = f"delivered {entry.deliveries - 1} times without a verdict: {why}"
-                decided.append(
-                    Finish(entry, Verdict(review=entry.review, error=error), dead_error=error)
-                )
+                decided.append(Finish(entry, self._refused(entry, error), dead_error=error))
             else:
                 try:
                     check_text(entry.review.text, self.settings.max_review_chars)
                     todo.append(entry)
                 except InvalidReview as exc:
-                    decided.append(Finish(entry, Verdict(review=entry.review, error=exc.message)))
+                    decided.append(Finish(entry, self._refused(entry, exc.message)))
         started = time.perf_counter()
         try:
             encoded = self.classifier.encode([e.review.text for e in todo]) if todo else None
@@ -176,6 +174,17 @@ class Worker:
             log.exception("tokenizing a batch failed; isolating its reviews")
             encoded = None
         return Batch(todo, encoded, decided, classify_s=time.perf_counter() - started)
+
+    def _refused(self, entry: Entry, error: str) -> Verdict:
+        """The error verdict of a review, its text cut to the limit: what is stored and echoed
+        (result key, reply, history row) of a refused text, not a copy of megabytes of it."""
+        review = entry.review
+        limit = self.settings.max_review_chars
+        if isinstance(review.text, str) and len(review.text) > limit:
+            review = review.model_copy(
+                update={"text": cut_text(review.text, limit), "cut_from": len(review.text)}
+            )
+        return Verdict(review=review, error=error)
 
     # -- scorer -------------------------------------------------------------------------------
     def _score_stage(self) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import redis
 
 from reviewbot.messages import Review, Verdict
+from reviewbot.validation import cut_text
 from reviewbot.protocol import (
     DONE_PREFIX,
     ERRORS_KEY,
@@ -29,19 +30,26 @@ log = logging.getLogger(__name__)
 #: acknowledged (XACK returns 0 for one another consumer finished already): a review redelivered
 #: to a second worker is answered once, whichever finishes first. A review can also sit in the
 #: stream twice (redis-py re-sends a submit after a lost connection; a front-end submits the same
-#: Review again): the result key, set only if absent (NX), marks it answered for result_ttl_s,
-#: and a second entry of it is acked and deleted without a second answer. The result SET and the
-#: reply XADD use pcall so a bad reply target (say, a key of another type) cannot abort the batch
-#: mid-way; a result key of the wrong type counts as "not answered yet". Returns the 0-based
-#: positions of the items it answered or dead-lettered, so only those are counted.
+#: Review again): a result key that is a string marks it answered for result_ttl_s, and a second
+#: entry of it is acked and deleted without a second answer. A result key of another type is not
+#: an answer (something else wrote into the worker's key space): it is replaced, and reported.
+#: The SET and the reply XADD run under pcall so a bad reply target (a key of another type) cannot
+#: abort the batch mid-way; the review is then answered through its result key only, and the
+#: failure reported. Returns {positions answered or dead-lettered (0-based), problems as flat
+#: (position, "result"|"reply", error) triples}, so only answers are counted and every failure is
+#: logged.
 FINISH_SCRIPT = """
 local group, ttl, maxlen = ARGV[1], ARGV[2], ARGV[3]
 local result_prefix, done_prefix, dead_maxlen = ARGV[4], ARGV[5], ARGV[6]
 local reply_id_field, reply_verdict_field = ARGV[7], ARGV[8]
-local answered = {}
+local answered, problems = {}, {}
+local function failed(reply)
+  return type(reply) == 'table' and reply.err ~= nil
+end
 for i = 9, #ARGV, 7 do
   local entry_id, review_id, reply_to = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local verdict, dead_error, deliveries, raw = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
+  local position = (i - 9) / 7
   if redis.call('XACK', KEYS[1], group, entry_id) == 1 then
     redis.call('XDEL', KEYS[1], entry_id)
     redis.call('HDEL', KEYS[3], entry_id)
@@ -51,22 +59,46 @@ for i = 9, #ARGV, 7 do
                  'entry', raw, 'error', dead_error, 'deliveries', deliveries)
       took = true
     end
-    if verdict ~= '' and
-       redis.pcall('SET', result_prefix .. review_id, verdict, 'NX', 'EX', ttl) ~= false then
-      redis.pcall('RPUSH', done_prefix .. review_id, '1')
-      redis.pcall('EXPIRE', done_prefix .. review_id, ttl)
-      if reply_to ~= '' then
-        redis.pcall('XADD', reply_to, 'MAXLEN', '~', maxlen, '*',
-                    reply_id_field, review_id, reply_verdict_field, verdict)
+    local result_key = result_prefix .. review_id
+    local kind = verdict ~= '' and redis.call('TYPE', result_key)['ok'] or 'string'
+    if kind ~= 'string' then
+      if kind ~= 'none' then
+        table.insert(problems, position)
+        table.insert(problems, 'result')
+        table.insert(problems, 'the result key held a ' .. kind .. ', replaced by the answer')
       end
-      took = true
+      local set = redis.pcall('SET', result_key, verdict, 'EX', ttl)
+      if failed(set) then
+        table.insert(problems, position)
+        table.insert(problems, 'result')
+        table.insert(problems, set.err)
+      else
+        took = true
+        local done_key = done_prefix .. review_id
+        if failed(redis.pcall('RPUSH', done_key, '1')) then
+          redis.call('DEL', done_key)
+          redis.call('RPUSH', done_key, '1')
+        end
+        redis.call('EXPIRE', done_key, ttl)
+      end
+      if reply_to ~= '' then
+        local added = redis.pcall('XADD', reply_to, 'MAXLEN', '~', maxlen, '*',
+                                  reply_id_field, review_id, reply_verdict_field, verdict)
+        if failed(added) then
+          table.insert(problems, position)
+          table.insert(problems, 'reply')
+          table.insert(problems, added.err)
+        else
+          took = true
+        end
+      end
     end
     if took then
-      table.insert(answered, (i - 9) / 7)
+      table.insert(answered, position)
     end
   end
 end
-return answered
+return {answered, problems}
 """
 
 
@@ -217,10 +249,29 @@ class ReviewStream:
                 item.verdict.model_dump_json() if item.verdict else "",
                 item.dead_error,
                 item.entry.deliveries,
-                json.dumps(item.entry.fields) if item.dead_error else "",
+                _dead_entry(item.entry, self.settings.max_review_chars) if item.dead_error else "",
             ]
         keys = [self.settings.stream, self.settings.dead_letter_stream, ERRORS_KEY]
-        return [items[int(index)] for index in self._finish(keys=keys, args=args)]
+        answered, problems = self._finish(keys=keys, args=args)
+        for at in range(0, len(problems), 3):
+            self._report(items[int(problems[at])], problems[at + 1], problems[at + 2])
+        return [items[int(index)] for index in answered]
+
+    def _report(self, item: Finish, where: str, error: str) -> None:
+        """Log and count an answer the finish script could not deliver in full."""
+        from worker import metrics
+
+        metrics.ANSWER_FAILURES.labels(where).inc()
+        review = item.verdict.review
+        if where == "reply":
+            log.error(
+                "review %s: its reply to %r failed (%s); answered through its result key only",
+                review.id,
+                review.reply_to,
+                error,
+            )
+        else:
+            log.error("review %s: result key %s%s: %s", review.id, RESULT_PREFIX, review.id, error)
 
     def record_errors(self, errors: dict[str, str]) -> None:
         """Remember why entries failed, for their dead letter if they keep failing."""
@@ -252,3 +303,10 @@ class ReviewStream:
         )
         if not mine:
             self.redis.xgroup_delconsumer(self.settings.stream, self.settings.group, self.consumer)
+
+
+def _dead_entry(entry: Entry, max_chars: int) -> str:
+    """The entry's fields as JSON for its dead letter, cut (and saying so) when far longer than
+    any review may be: a hostile 5 MB entry is not copied into the dead-letter stream whole."""
+    raw = json.dumps(entry.fields)
+    return cut_text(raw, 2 * max_chars + 1024)

@@ -95,3 +95,11 @@ def test_submit_many_reports_each_review(client):
     assert isinstance(outcomes[1], EmptyReview)
     assert isinstance(outcomes[4], Busy) and outcomes[4].backlog == 3
     assert client.redis.xlen(client.settings.stream) == 3
+
+
+@pytest.mark.parametrize("text", ["\u200b\u200b\u2060", "\ufeff", "\u2800", "\u3164"])
+def test_text_with_nothing_visible_is_refused_as_empty(client, text):
+    with pytest.raises(EmptyReview) as caught:
+        client.submit(Review(text=text, source=Source.API))
+    assert caught.value.message.startswith("The review is empty")
+    assert client.redis.xlen(client.settings.stream) == 0

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 import redis
 
 from reviewbot.messages import Review, Verdict
-from reviewbot.validation import cut_text
 from reviewbot.protocol import (
     DONE_PREFIX,
     ERRORS_KEY,
@@ -22,6 +21,7 @@ from reviewbot.protocol import (
     RESULT_PREFIX,
     parse_review,
 )
+from reviewbot.validation import cut_text
 from worker.settings import WorkerSettings
 
 log = logging.getLogger(__name__)

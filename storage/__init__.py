@@ -39,8 +39,7 @@ def open_store(url: str | None = None) -> "Store":
     engine = make_engine(url)
     if dialect_of(url) == "sqlite":
         with unavailable_as_store_error(url):
-            if migrate.current_revision(engine) != migrate.head_revision():
-                migrate.upgrade(engine)
+            migrate.upgrade_if_needed(engine)
         return Store(engine)
     try:
         with unavailable_as_store_error(url):

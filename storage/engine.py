@@ -21,25 +21,58 @@ def dialect_of(url: str) -> str:
     return name
 
 
+#: Execution option of connections whose transactions write: on SQLite they begin with
+#: BEGIN IMMEDIATE (see _sqlite_begin). `writing(engine)` sets it.
+SQLITE_WRITE_OPTION = "reviewbot_sqlite_write"
+
+
 def make_engine(url: str, settings: StorageSettings | None = None) -> Engine:
     settings = settings or StorageSettings()
     if dialect_of(url) == "sqlite":
         engine = create_engine(url, connect_args={"timeout": settings.sqlite_busy_timeout_s})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     # pre_ping replaces connections a restarted server has dropped, so a worker recovers by itself.
     return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
 
 
+def writing(engine: Engine) -> Engine:
+    """The same engine (and pool) for transactions that write: on SQLite they take the write
+    lock when they begin, so they wait for it (up to the busy timeout) instead of failing."""
+    return engine.execution_options(**{SQLITE_WRITE_OPTION: True})
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # pysqlite begins transactions itself, lazily, before the first INSERT/UPDATE/DELETE only,
+    # so a transaction that reads first starts as a read and must be upgraded to a write; SQLite
+    # then answers "database is locked" at once, without waiting, when another connection
+    # writes (waiting could deadlock). SQLAlchemy's documented recipe for pysqlite: turn its
+    # transaction handling off here and emit our own BEGIN in the "begin" event.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL: readers (admins, drift) never block the worker's writes; NORMAL is durable in WAL mode
     # except for the last transactions on power loss, which the worker's held acks cover.
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # Switching the journal mode needs the database to itself, and two connections switching
+    # a new file at once fail with "locked" without waiting: switch only when it is not WAL yet
+    # (WAL is stored in the file; open_store creates and migrates it under a file lock).
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     # SQLite ignores foreign keys (and their ON DELETE CASCADE) unless asked, per connection.
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted and overwritten content is zeroed in the file, not left in free pages: what
+    # forget and retention erase is gone from the database file once the WAL is checkpointed.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    """BEGIN IMMEDIATE for writing transactions (they hold the write lock from the start, so
+    one never fails as a read upgraded to a write), a plain deferred BEGIN for reads (readers
+    never block the worker's writes in WAL mode)."""
+    write = connection.get_execution_options().get(SQLITE_WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def is_unavailable(error: exc.DBAPIError) -> bool:

@@ -13,6 +13,8 @@ from filelock import FileLock
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from storage.engine import writing
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -40,7 +42,21 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    with _migration_lock(engine), engine.begin() as connection:
+    with _migration_lock(engine):
+        _upgrade(engine, revision)
+
+
+def upgrade_if_needed(engine: Engine) -> None:
+    """Migrate to head unless already there, the check and the migration under one lock: several
+    workers starting on a new embedded database create and migrate it once, one after the other,
+    and none of them races another's first connection (which switches the file to WAL)."""
+    with _migration_lock(engine):
+        if current_revision(engine) != head_revision():
+            _upgrade(engine, "head")
+
+
+def _upgrade(engine: Engine, revision: str) -> None:
+    with writing(engine).begin() as connection:
         config = _config()
         # Handing over the connection (not the URL) keeps URLs with '%' away from configparser
         # and lets tests migrate a schema of their own.
@@ -49,7 +65,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    with _migration_lock(engine), engine.begin() as connection:
+    with _migration_lock(engine), writing(engine).begin() as connection:
         config = _config()
         config.attributes["connection"] = connection
         command.downgrade(config, revision)

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from reviewbot.messages import Label, Prediction, Review, Source, Verdict
-from storage.engine import dialect_of, unavailable_as_store_error
+from storage.engine import dialect_of, unavailable_as_store_error, writing
 from storage.schema import FeedbackRow, ModelVersion, OptOutRow, PredictionRow, ReviewRow
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,10 @@ class Store:
         self._insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[
             dialect_of(self.url)
         ]
-        self._session = sessionmaker(engine, expire_on_commit=False)
+        # Store methods write, or read a little (short transactions): on SQLite they begin
+        # with BEGIN IMMEDIATE. Long reads (history pages, the room's helpers) use `_read`.
+        self._session = sessionmaker(writing(engine), expire_on_commit=False)
+        self._read = sessionmaker(engine, expire_on_commit=False)
 
     # -- the worker's writes ---------------------------------------------------------------
 
@@ -248,16 +251,17 @@ class Store:
                     )
                 )
             query = query.order_by(ReviewRow.received_at, ReviewRow.id).limit(PAGE_SIZE)
-            with unavailable_as_store_error(self.url), self._session() as session:
+            with unavailable_as_store_error(self.url), self._read() as session:
                 rows = session.scalars(query).all()
             yield from (_to_review(row) for row in rows)
             if len(rows) < PAGE_SIZE:
                 return
             after = (rows[-1].received_at, rows[-1].id)
 
-    def session(self) -> Session:
-        """A session for the room's own helpers (drift, retention, feedback export)."""
-        return self._session()
+    def session(self, write: bool = False) -> Session:
+        """A session for the room's own helpers (drift, retention, feedback export); `write`:
+        its transactions write (on SQLite they take the write lock when they begin)."""
+        return (self._session if write else self._read)()
 
     def close(self) -> None:
         self.engine.dispose()

@@ -72,17 +72,26 @@ def test_open_store_refuses_an_unmigrated_server_database(empty_database_url):
 
 
 @pytest.mark.parametrize("empty_database_url", ["sqlite"], indirect=True)
-def test_workers_starting_together_migrate_the_embedded_database_once(empty_database_url):
+def test_workers_starting_together_migrate_the_embedded_database_once(empty_database_url, tmp_path):
+    """Workers released at the same instant on a new file, ten times over: their first
+    connections (which switch the file to WAL) and the migration must not race ("database is
+    locked", raised at once rather than after the busy timeout)."""
+    import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    def start_worker(_):
-        store = open_store(empty_database_url)
-        store.close()
-        return True
+    urls = [empty_database_url] + [f"sqlite:///{tmp_path / f'h{n}.sqlite3'}" for n in range(9)]
+    for url in urls:
+        start = threading.Barrier(6)
 
-    with ThreadPoolExecutor(4) as pool:
-        assert all(pool.map(start_worker, range(4)))
-    assert _inspect(empty_database_url)[2] == migrate.head_revision()
+        def start_worker(_, url=url, start=start):
+            start.wait()
+            store = open_store(url)
+            store.close()
+            return True
+
+        with ThreadPoolExecutor(6) as pool:
+            assert all(pool.map(start_worker, range(6)))
+        assert _inspect(url)[2] == migrate.head_revision()
 
 
 @pytest.mark.parametrize("empty_database_url", ["postgres"], indirect=True)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from reviewbot.messages import Label, Language, Source, Verdict
+from reviewbot.messages import Label, Language, Review, Source, Verdict
 from storage import store as store_module
 from storage.schema import FeedbackRow, ModelVersion, PredictionRow, ReviewRow
 from tests.storage.history import prediction, verdict
@@ -196,3 +196,38 @@ def test_feedback_taken_back_is_removed(store):
     assert store.remove_feedback(stored.review.id, "9")
     assert not store.remove_feedback(stored.review.id, "9")
     assert count(store, FeedbackRow) == 0
+
+
+@pytest.mark.parametrize("empty_database_url", ["sqlite"], indirect=True)
+def test_writers_that_read_first_wait_for_each_other_on_sqlite(database_url):
+    """add_feedback reads (is the review stored?) then writes: begun as a read, its transaction
+    would have to be upgraded while other connections write, which SQLite refuses at once
+    ("database is locked") instead of waiting. Begun as a write (BEGIN IMMEDIATE), it waits."""
+    import threading
+
+    from storage import open_store
+
+    stores = [open_store(database_url) for _ in range(4)]
+    review = Review(text="a film", source=Source.API, user_id="u")
+    stores[0].save_verdicts([Verdict(review=review, error="x")])
+    start = threading.Barrier(len(stores))
+    errors: list[Exception] = []
+
+    def vote(n: int) -> None:
+        start.wait()
+        try:
+            for k in range(40):
+                label = Label.POSITIVE if k % 2 else Label.NEGATIVE
+                stores[n].add_feedback(review.id, f"user-{n}", label)
+                stores[n].mark_replied([review.id])
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=vote, args=(n,)) for n in range(len(stores))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for store in stores:
+        store.close()
+    assert errors == []

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 
-from storage.errors import StoreUnavailable
+from storage.errors import StoreRefused, StoreUnavailable, reason_of
 from storage.settings import StorageSettings
 
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
@@ -34,7 +34,37 @@ def make_engine(url: str, settings: StorageSettings | None = None) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     # pre_ping replaces connections a restarted server has dropped, so a worker recovers by itself.
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    event.listen(engine, "handle_error", _read_only_is_a_disconnect)
+    return engine
+
+
+#: Postgres SQLSTATEs (and classes, by their first two characters) of refusals that hit every
+#: write alike, whatever the row: the database is not usable for writing until someone acts.
+#: Counted as an outage (acks held, retried), never as an error of the reviews in the batch.
+REFUSALS = {
+    "42501": "permission denied",
+    "25006": "read-only transaction (a failover to a standby?)",
+    "42P01": "a table is missing (schema not migrated?)",
+    "3F000": "the schema is missing",
+    "42703": "a column is missing (schema not migrated?)",
+    "53": "the server is out of resources (disk full?)",
+    "57": "the server is shutting down or refusing connections",
+    "08": "connection failure",
+}
+
+
+def refusal(error: exc.DBAPIError) -> str | None:
+    """Why the database refuses all writes, or None when the error is about this request."""
+    state = getattr(error.orig, "sqlstate", None) or ""
+    return REFUSALS.get(state) or REFUSALS.get(state[:2])
+
+
+def _read_only_is_a_disconnect(context) -> None:
+    """A read-only transaction means this session talks to a standby: drop the pool, so the
+    retry connects again (to the promoted primary, or with the role's restored settings)."""
+    if getattr(context.original_exception, "sqlstate", None) == "25006":
+        context.is_disconnect = True
 
 
 def writing(engine: Engine) -> Engine:
@@ -76,19 +106,29 @@ def _sqlite_begin(connection) -> None:
 
 
 def is_unavailable(error: exc.DBAPIError) -> bool:
-    """Whether a database error means "cannot reach it now" rather than "this request is wrong"."""
-    return error.connection_invalidated or isinstance(
-        error, exc.OperationalError | exc.InterfaceError
+    """Whether a database error means "cannot use it now" rather than "this request is wrong":
+    unreachable (SQLite: locked, read-only file, disk full, no such table) or refusing every
+    write (Postgres SQLSTATEs in REFUSALS)."""
+    return (
+        error.connection_invalidated
+        or isinstance(error, exc.OperationalError | exc.InterfaceError)
+        or refusal(error) is not None
     )
 
 
 @contextlib.contextmanager
 def unavailable_as_store_error(url: str) -> Iterator[None]:
-    """Turn connection failures into StoreUnavailable, which callers retry; other errors pass unchanged."""
+    """Turn outages into StoreUnavailable (StoreRefused when the server answers but refuses
+    every write), which callers retry; errors about the request itself pass unchanged."""
     try:
         yield
     except exc.DBAPIError as error:
         if is_unavailable(error):
             where = make_url(url).render_as_string(hide_password=True)
-            raise StoreUnavailable(f"database {where} unavailable: {error.orig}") from error
+            why = refusal(error)
+            if why and not isinstance(error, exc.OperationalError | exc.InterfaceError):
+                raise StoreRefused(
+                    f"database {where} refuses writes: {why}: {reason_of(error)}"
+                ) from error
+            raise StoreUnavailable(f"database {where} unavailable: {reason_of(error)}") from error
         raise

@@ -28,7 +28,11 @@ def prune(older_than_days: int | None = None, *, store=None) -> int:
     own_store = store is None
     store = store or open_store()
     try:
-        with unavailable_as_store_error(store.url), store.session(write=True) as session, session.begin():
+        with (
+            unavailable_as_store_error(store.url),
+            store.session(write=True) as session,
+            session.begin(),
+        ):
             pruned = session.execute(
                 update(ReviewRow)
                 .where(ReviewRow.received_at < cutoff)

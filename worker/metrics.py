@@ -47,6 +47,17 @@ ANSWER_FAILURES = Counter(
     "through the result key only) or 'result' (the result key was of another type, or refused)",
     ["where"],
 )
+DEPENDENCY_DOWN = Gauge(
+    "reviewbot_dependency_down",
+    "1 while the worker cannot use a dependency (redis, database), else 0",
+    ["dependency"],
+)
+DEPENDENCY_OUTAGES = Counter(
+    "reviewbot_dependency_outages", "Times a dependency went down", ["dependency"]
+)
+DEPENDENCY_ERRORS = Counter(
+    "reviewbot_dependency_errors", "Failed attempts to use a dependency", ["dependency"]
+)
 MODEL = Info("reviewbot_model", "The checkpoint this worker serves")
 LAST_LOOP = Gauge("reviewbot_last_loop_timestamp_seconds", "When the worker's read loop last ran")
 

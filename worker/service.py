@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import redis
+
 from model import Classifier, Encoded
 from reviewbot.messages import Verdict, utcnow
 from reviewbot.protocol import RATE_KEY
@@ -32,6 +34,7 @@ from worker import metrics
 from worker.batching import Collector
 from worker.isolation import classify_isolated
 from worker.leases import Leases
+from worker.outage import Outage
 from worker.settings import WorkerSettings
 from worker.stream import Entry, Finish, ReviewStream
 
@@ -86,6 +89,11 @@ class Worker:
         self._last_write = time.time()
         self.last_loop = time.monotonic()
         self.answered = 0
+        self.redis_outage = Outage("redis", settings.outage_log_every_s, log)
+        self.database_outage = Outage("database", settings.outage_log_every_s, log)
+        #: Why the database rejected a review's verdict (review id -> its reason), for the
+        #: review's answer and dead letter if it keeps being rejected.
+        self._unstored: dict[str, str] = {}
 
     # -- running ------------------------------------------------------------------------------
     def run(self) -> None:
@@ -136,11 +144,16 @@ class Worker:
             entries: list[Entry] = []
             try:
                 entries = self.collector.collect()
+                self.redis_outage.ok()
                 if entries:
                     self.leases.hold(e.entry_id for e in entries)
                     self._to_score.put(self._prepare(entries))
                     continue
-            except Exception:  # noqa: BLE001 - Redis restarting, say: what was read stays pending
+            except redis.RedisError as exc:  # Redis restarting, say: what was read stays pending
+                self.redis_outage.failed(exc)
+                self.leases.release(e.entry_id for e in entries)
+                self.stop.wait(1.0)
+            except Exception:  # noqa: BLE001 - a bug: say where, keep serving
                 log.exception("reading the review stream failed; retrying in 1 s")
                 self.leases.release(e.entry_id for e in entries)
                 self.stop.wait(1.0)
@@ -235,6 +248,8 @@ class Worker:
         while (batch := self._to_write.get()) is not None:
             try:
                 self._write(batch)
+            except redis.RedisError as exc:  # entries stay pending and are redelivered
+                self.redis_outage.failed(exc)
             except Exception:  # noqa: BLE001 - entries stay pending and are redelivered
                 log.exception("writing a batch failed; its reviews will be redelivered")
             finally:
@@ -254,6 +269,7 @@ class Worker:
             answered += self.stream.finish(dead)
         finishes = [f for f in batch.decided if not f.dead_error]
         stored = self._store([f.verdict for f in finishes if f.verdict])
+        self._record_unstored(batch)
         if stored is None:  # stopping while the database is down: leave the rest for redelivery
             finishes = []
         else:
@@ -277,36 +293,53 @@ class Worker:
         if self.store is None or not verdicts:
             return ids
         from storage import StoreUnavailable
+        from storage.errors import reason_of
 
         delay = STORE_RETRY_FIRST_S
         while True:
             try:
                 self.store.save_verdicts(verdicts)
+                self.database_outage.ok()
                 return ids
-            except StoreUnavailable as exc:
+            except StoreUnavailable as exc:  # unreachable, or refusing every write alike
                 metrics.STORE_RETRIES.inc()
-                log.warning(
-                    "database unreachable (%s); holding %d acks, retry in %.1f s",
-                    exc,
-                    len(ids),
-                    delay,
+                self.database_outage.failed(exc)
+                log.info("holding %d acks, database retry in %.1f s", len(ids), delay)
+            except Exception as exc:  # noqa: BLE001 - a row the database rejects must not sink the batch
+                log.error(
+                    "saving a batch failed (%s); saving its verdicts one by one", reason_of(exc)
                 )
-            except Exception:  # noqa: BLE001 - a row the database rejects must not sink the batch
-                log.exception("saving a batch failed; saving its verdicts one by one")
                 return self._store_one_by_one(verdicts)
             if self.stop.wait(delay):
                 return None
             delay = min(delay * 2, self.settings.store_retry_max_s)
 
     def _store_one_by_one(self, verdicts: list[Verdict]) -> set[str]:
+        from storage.errors import reason_of
+
         stored = set()
         for verdict in verdicts:
             try:
                 self.store.save_verdicts([verdict])
                 stored.add(verdict.review.id)
             except Exception as exc:  # noqa: BLE001 - left pending, retried, then dead-lettered
-                log.error("review %s could not be stored: %s", verdict.review.id, exc)
+                reason = reason_of(exc)
+                self._unstored[verdict.review.id] = reason
+                log.error("review %s could not be stored: %s", verdict.review.id, reason)
         return stored
+
+    def _record_unstored(self, batch: Batch) -> None:
+        """Record, for the entries of `batch` the database rejected last time, the database's
+        reason: their dead letter and answer say it instead of "the worker stopped each time"."""
+        if not self._unstored:
+            return
+        reasons = {
+            f.entry.entry_id: f"could not be stored: {self._unstored[f.verdict.review.id]}"
+            for f in batch.decided
+            if f.verdict is not None and f.verdict.review.id in self._unstored
+        }
+        self._unstored.clear()
+        self.stream.record_errors(reasons)
 
     def _observe(self, finishes: list[Finish]) -> None:
         """Count `finishes`, which this worker answered (never one another worker answered)."""

@@ -51,6 +51,9 @@ class WorkerSettings(StreamSettings, RenamedVariables):
     reply_stream_maxlen: int = Field(100_000, ge=1)
     #: Longest wait between retries while the database is unreachable (acks are held meanwhile).
     store_retry_max_s: float = Field(30.0, gt=0)
+    #: While Redis or the database stays down, one "still down" log line every this many
+    #: seconds (besides one when it goes down and one when it is back).
+    outage_log_every_s: float = Field(60.0, gt=0)
     #: Worker processes; 0: one per CUDA GPU, or 1 without a GPU.
     processes: int = Field(0, ge=0)
     #: Port of /healthz and /metrics (process i of a pool uses port + i); 0 turns them off.

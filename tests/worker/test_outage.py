@@ -4,12 +4,18 @@ answers everything exactly once when the database is back."""
 import logging
 import sqlite3
 import time
+import uuid
 from collections import Counter
+from contextlib import contextmanager
 
+import pytest
 import redis
+import sqlalchemy
 
 from reviewbot.messages import Review, Source
-from storage import open_store
+from storage import migrate, open_store
+from storage.engine import make_engine
+from tests.storage.conftest import postgres_schema_url
 from worker import metrics
 
 
@@ -61,16 +67,6 @@ def test_database_outage_holds_acks_then_recovers(
 
 
 # -- a database that refuses writes -----------------------------------------------------------
-
-import uuid  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
-
-import pytest  # noqa: E402
-import sqlalchemy  # noqa: E402
-
-from storage import migrate  # noqa: E402
-from storage.engine import make_engine  # noqa: E402
-from tests.storage.conftest import postgres_schema_url  # noqa: E402
 
 
 @contextmanager

@@ -66,11 +66,22 @@ def drift(
 
 
 def forget(source: str, user_id: str) -> int:
-    """Delete a person's stored reviews (the /forget command); how many were removed."""
+    """Forget a person (the /forget command): their stored reviews, and their result keys,
+    reply entries and dead letters in Redis (jobs.forgetting); how many reviews were removed."""
+    from jobs.forgetting import forget_everywhere
+    from reviewbot.connection import connect_worker
+    from reviewbot.settings import StreamSettings
     from storage import open_store
 
     with open_store() as store:
-        return store.forget_user(Source(source), user_id)
+        client = connect_worker()  # stream entries that are not UTF-8 must not stop it
+        try:
+            forgotten = forget_everywhere(
+                store, client, Source(source), user_id, StreamSettings().stream
+            )
+        finally:
+            client.close()
+    return forgotten.reviews
 
 
 def prune(older_than_days: int | None = None) -> int:

@@ -240,14 +240,33 @@ def forget_command(
     user: str = typer.Option(..., "--user", help="Their user id on that platform."),
     url: str | None = URL_OPTION,
 ) -> None:
-    """Delete everything stored about one person: reviews, predictions, feedback."""
+    """Delete everything kept about one person: reviews, predictions, feedback, and their
+    result keys, reply entries and dead letters in Redis."""
+    import redis
+
+    from jobs.forgetting import erase_from_redis
+    from reviewbot.connection import connect_worker
+    from reviewbot.settings import StreamSettings
     from storage import open_store
 
     with _clear_errors(), open_store(url) as store:
-        removed = store.forget_user(source, user)
+        ids = store.forget_user_reviews(source, user)
     typer.echo(
-        f"deleted {removed} reviews of {source.value} user {user} with their predictions and feedback"
+        f"deleted {len(ids)} reviews of {source.value} user {user} with their predictions and feedback"
     )
+    client = connect_worker()
+    try:
+        keys, entries = erase_from_redis(client, source, user, set(ids), StreamSettings().stream)
+    except redis.RedisError as error:
+        typer.echo(
+            f"error: Redis unreachable ({error}); their result keys and reply entries are still "
+            "there: run this command again when Redis is back",
+            err=True,
+        )
+        raise typer.Exit(1) from error
+    finally:
+        client.close()
+    typer.echo(f"erased {keys} result keys and {entries} stream entries from Redis")
 
 
 def export_feedback_command(

@@ -1,6 +1,7 @@
 """The Store: what the worker, the bots and the admin commands read and write."""
 
 import logging
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import wraps
@@ -201,16 +202,24 @@ class Store:
         with self._session() as session:
             return session.get(OptOutRow, (Source(source), user_id)) is not None
 
-    @_translating_errors
     def forget_user(self, source: Source, user_id: str) -> int:
         """Delete a person's reviews with their predictions and feedback, and the feedback they gave.
 
-        Returns the number of reviews removed.
+        Returns the number of reviews removed (`forget_user_reviews` returns their ids).
         """
+        return len(self.forget_user_reviews(source, user_id))
+
+    @_translating_errors
+    def forget_user_reviews(self, source: Source, user_id: str) -> list[str]:
+        """`forget_user`, returning the ids of the reviews removed (whose result keys and reply
+        entries the caller erases from Redis). On SQLite the erased text is also gone from the
+        file: secure_delete zeroes it in the pages, a checkpoint empties the WAL of older copies,
+        and VACUUM drops the freed pages when no one else holds the database."""
         source = Source(source)
         own = select(ReviewRow.id).where(ReviewRow.source == source, ReviewRow.user_id == user_id)
         on_platform = select(ReviewRow.id).where(ReviewRow.source == source)
         with self._session.begin() as session:
+            ids = list(session.scalars(own))
             # Explicit deletes rather than relying on ON DELETE CASCADE, which SQLite only
             # honours on connections that enabled foreign keys.
             session.execute(
@@ -224,9 +233,30 @@ class Store:
                 )
             )
             session.execute(delete(PredictionRow).where(PredictionRow.review_id.in_(own)))
-            removed = session.execute(delete(ReviewRow).where(ReviewRow.id.in_(own))).rowcount
-        log.info("forgot %d reviews of %s user %s", removed, source.value, user_id)
-        return removed
+            session.execute(delete(ReviewRow).where(ReviewRow.id.in_(own)))
+        log.info("forgot %d reviews of %s user %s", len(ids), source.value, user_id)
+        if dialect_of(self.url) == "sqlite":
+            self._erase_sqlite_leftovers()
+        return ids
+
+    def _erase_sqlite_leftovers(self) -> None:
+        """Checkpoint the WAL into the file and truncate it (the WAL holds the pages as they were
+        before the delete), then VACUUM, then truncate the WAL VACUUM wrote. A reader holding an
+        old snapshot keeps its frames until it ends: logged, and the next checkpoint (SQLite's
+        automatic one after 1000 pages, or the next forget) finishes the job."""
+        with self.engine.connect() as connection:
+            raw = connection.connection.driver_connection  # autocommit: no BEGIN from SQLAlchemy
+            busy = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            try:
+                raw.execute("VACUUM")
+                busy = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            except sqlite3.OperationalError as error:  # locked by another writer: not needed
+                log.info("VACUUM after forget skipped: %s", error)
+        if busy:
+            log.warning(
+                "a reader kept the WAL from being checkpointed; erased text leaves it at the next "
+                "checkpoint"
+            )
 
     # -- reading history -------------------------------------------------------------------
 

@@ -53,13 +53,23 @@ def test_sql_prints_a_table_or_csv_and_refuses_writes(home):
     ]
 
 
-def test_forget_and_export_feedback(home):
+def test_forget_and_export_feedback(home, redis_url, monkeypatch):
+    import redis
+
+    from reviewbot.protocol import result_key
+
+    monkeypatch.setenv("REVIEWBOT_REDIS_URL", redis_url)
     mine, theirs = verdict(0.9, user="42"), verdict(0.2, user="7")
     with open_store() as store:
         store.save_verdicts([mine, theirs])
         store.add_feedback(theirs.review.id, "7", Label.POSITIVE)
+    r = redis.Redis.from_url(redis_url)
+    r.set(result_key(mine.review.id), mine.model_dump_json())
+    r.set(result_key(theirs.review.id), theirs.model_dump_json())
     result = invoke("forget", "--source", "telegram", "--user", "42")
     assert result.exit_code == 0 and "deleted 1 reviews" in result.output
+    assert "erased 1 result keys" in result.output
+    assert not r.exists(result_key(mine.review.id)) and r.exists(result_key(theirs.review.id))
     result = invoke("export-feedback", "--out", str(home / "fb.jsonl"))
     assert result.exit_code == 0 and "wrote 1 labelled reviews" in result.output
     assert json.loads((home / "fb.jsonl").read_text())["label"] == 1

@@ -33,13 +33,22 @@ def rescore_command(
     inline: bool = typer.Option(False, help="Run here and now instead of enqueueing an RQ job."),
 ) -> None:
     """Re-score stored history with a (new) checkpoint; predictions are kept per model version."""
+    from model import CheckpointError
+    from model.checkpoint import validate
+
     start, end = _moment(since), _moment(until)
     path = str(checkpoint.expanduser().resolve()) if checkpoint else None
-    if inline:
-        from jobs.tasks import rescore
+    try:
+        if path:  # before enqueueing: a job worker would only fail later, out of sight
+            validate(Path(path))
+        if inline:
+            from jobs.tasks import rescore
 
-        typer.echo(rescore(start, end, path))
-        return
+            typer.echo(rescore(start, end, path))
+            return
+    except CheckpointError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     from jobs.queueing import enqueue_rescore, jobs_queue
 
     _enqueued(enqueue_rescore(jobs_queue(), start, end, path))

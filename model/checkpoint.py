@@ -57,6 +57,76 @@ def check_folder(path: Path) -> None:
         )
 
 
+def validate(path: Path) -> CheckpointMeta:
+    """Everything about a checkpoint folder that can be checked without loading the model (no
+    torch): files present, config.json readable with 2 labels, the safetensors weights whole,
+    reviewbot.json valid. Raises CheckpointError with one sentence naming the folder and the
+    problem; entry points call it before they start, then `model.load` does the rest."""
+    path = Path(path).expanduser().resolve()
+    check_folder(path)
+    config = _read_json(path / "config.json")
+    labels = config.get("id2label") or {}
+    count = len(labels) if labels else config.get("num_labels", 2)
+    if count != 2:
+        raise CheckpointError(f"checkpoint folder {path}: the model has {count} labels, not 2")
+    if (path / "model.safetensors").is_file():
+        check_safetensors(path / "model.safetensors")
+    return read_meta(path)
+
+
+def check_safetensors(file: Path) -> None:
+    """Raise CheckpointError unless `file` is a whole safetensors file: an 8-byte header length,
+    a JSON header within the file, every tensor's data inside it. Catches a zeroed header, a
+    truncated copy or random bytes before transformers fails on them with a traceback."""
+    size = file.stat().st_size
+    with file.open("rb") as handle:
+        head = handle.read(8)
+        length = int.from_bytes(head, "little") if len(head) == 8 else 0
+        if not 2 <= length <= size - 8:
+            raise CheckpointError(
+                f"checkpoint folder {file.parent}: {file.name} is corrupt "
+                "(no valid safetensors header): copy it again"
+            )
+        try:
+            header = json.loads(handle.read(length))
+            end = max(
+                (
+                    entry["data_offsets"][1]
+                    for name, entry in header.items()
+                    if name != "__metadata__"
+                ),
+                default=0,
+            )
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+            raise CheckpointError(
+                f"checkpoint folder {file.parent}: {file.name} is corrupt (its header is not "
+                "safetensors JSON): copy it again"
+            ) from None
+    if 8 + length + end > size:
+        raise CheckpointError(
+            f"checkpoint folder {file.parent}: {file.name} is truncated ({size} bytes, its header "
+            f"describes {8 + length + end}): copy it again"
+        )
+
+
+def _read_json(file: Path) -> dict:
+    try:
+        value = json.loads(file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CheckpointError(
+            f"checkpoint folder {file.parent}: {file.name} is not valid JSON ({_first_line(exc)})"
+        ) from None
+    if not isinstance(value, dict):
+        raise CheckpointError(f"checkpoint folder {file.parent}: {file.name} is not a JSON object")
+    return value
+
+
+def _first_line(error: BaseException) -> str:
+    """An error's first line, for messages that must stay one sentence."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def read_meta(path: Path) -> CheckpointMeta:
     meta_path = path / META_FILE
     if not meta_path.is_file():
@@ -65,11 +135,19 @@ def read_meta(path: Path) -> CheckpointMeta:
         )
         return CheckpointMeta()
     try:
-        meta = CheckpointMeta.model_validate_json(meta_path.read_text())
+        meta = CheckpointMeta.model_validate(_read_json(meta_path))
     except ValueError as exc:
-        raise CheckpointError(f"{meta_path} is not valid: {exc}") from exc
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}"
+            for e in getattr(exc, "errors", lambda: [])()
+        )
+        raise CheckpointError(
+            f"checkpoint folder {path}: {META_FILE} is not valid ({problems or _first_line(exc)})"
+        ) from exc
     if not 0.0 < meta.threshold < 1.0:
-        raise CheckpointError(f"{meta_path}: threshold {meta.threshold} is outside (0, 1)")
+        raise CheckpointError(
+            f"checkpoint folder {path}: {META_FILE} has threshold {meta.threshold}, outside (0, 1)"
+        )
     return meta
 
 

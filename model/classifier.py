@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedTokenizerBase
 from transformers.utils import logging as hf_logging
 
-from model.checkpoint import CheckpointMeta, check_folder, model_version, read_meta
+from model.checkpoint import CheckpointMeta, model_version, validate
 from model.errors import CheckpointError
 from model.language import detect_languages
 from model.settings import ModelSettings
@@ -211,8 +212,7 @@ def load(checkpoint_dir: str | Path, settings: ModelSettings | None = None) -> C
     """Load a checkpoint folder for inference: bf16 + SDPA on CUDA, fp32 on CPU."""
     settings = settings or ModelSettings()
     path = Path(checkpoint_dir).expanduser().resolve()
-    check_folder(path)
-    meta = read_meta(path)
+    meta = validate(path)
     device = resolve_device(settings.device)
     if device.type == "cpu" and settings.cpu_threads:
         torch.set_num_threads(settings.cpu_threads)
@@ -227,8 +227,9 @@ def load(checkpoint_dir: str | Path, settings: ModelSettings | None = None) -> C
         model = AutoModelForSequenceClassification.from_pretrained(
             path, dtype=dtype, attn_implementation="sdpa"
         )
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise CheckpointError(f"checkpoint folder {path} could not be loaded: {exc}") from exc
+    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:
+        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise CheckpointError(f"checkpoint folder {path} could not be loaded: {why}") from exc
     if model.config.num_labels != 2:
         raise CheckpointError(
             f"checkpoint folder {path}: the model has {model.config.num_labels} labels, not 2"

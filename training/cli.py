@@ -98,6 +98,7 @@ def train_command(
 ) -> None:
     """Train a checkpoint: threshold chosen on validation, metrics measured on test."""
     from rich.console import Console
+    from rich.markup import escape
 
     from training.errors import DataError
     from training.report import print_training
@@ -126,7 +127,7 @@ def train_command(
             overwrite,
         )
     except (DataError, ValueError) as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
     print_training(console, result.path, result.meta)
 
@@ -149,6 +150,7 @@ def evaluate_command(
     import json
 
     from rich.console import Console
+    from rich.markup import escape
 
     from model import CheckpointError
     from training.errors import DataError
@@ -168,7 +170,7 @@ def evaluate_command(
             plots,
         )
     except (DataError, CheckpointError, ValueError) as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
     if json_out is not None:
         json_out.write_text(json.dumps(result, indent=2) + "\n")

@@ -15,17 +15,27 @@ def worker_command(
     ),
 ) -> None:
     """Serve the review stream: micro-batches through the model, answers, history."""
-    from model import ModelSettings
+    from model import CheckpointError, ModelSettings
+    from model.checkpoint import validate
     from worker.pool import default_processes, run_pool
+    from worker.runner import checkpoint_path
     from worker.settings import WorkerSettings
 
     settings = WorkerSettings()
     model_settings = ModelSettings()
     if processes is not None:
         settings = settings.model_copy(update={"processes": processes})
-    raise typer.Exit(
-        run_pool(default_processes(settings, model_settings), settings, model_settings, store)
-    )
+    try:
+        # Before any process starts: a broken checkpoint is one sentence, not a traceback per
+        # worker process (and a pool restarting them).
+        validate(checkpoint_path(model_settings))
+        status = run_pool(
+            default_processes(settings, model_settings), settings, model_settings, store
+        )
+    except CheckpointError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(status)
 
 
 def register(app: typer.Typer) -> None:

@@ -139,7 +139,7 @@ def read_meta(path: Path) -> CheckpointMeta:
     except ValueError as exc:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}"
-            for e in getattr(exc, "errors", lambda: [])()
+            for e in getattr(exc, "errors", list)()
         )
         raise CheckpointError(
             f"checkpoint folder {path}: {META_FILE} is not valid ({problems or _first_line(exc)})"

@@ -9,6 +9,7 @@ with the longest average length. Every choice comes with the reason, for the rep
 from dataclasses import dataclass
 from typing import Any
 
+from reviewbot.excerpts import printable
 from training.errors import DataError
 
 TEXT_NAMES = (
@@ -50,10 +51,36 @@ def _pick(
 ) -> tuple[str | None, str]:
     if given:
         if given not in names:
-            raise DataError(f"no {role} column {given!r}; the columns are {', '.join(names)}")
+            raise DataError(
+                f"no {role} column '{printable(given, 60)}'; the columns are {_listed(names)}"
+            )
         return given, "given"
     found = _by_name(names, known)
     return found, "known name" if found else "none found"
+
+
+def _listed(names: list[str]) -> str:
+    """Column names for a message: escaped (a header can hold escape codes), at most 20."""
+    shown = ", ".join(printable(name, 40) for name in names[:20])
+    return shown + (f" and {len(names) - 20} more" if len(names) > 20 else "")
+
+
+def _check_flat(table: dict[str, list[Any]], column: str | None, role: str) -> None:
+    """Refuse a column of lists or structs (nested Parquet): no review text or label is one."""
+    if column is None:
+        return
+    sample = next((value for value in table[column] if value is not None), None)
+    kind = (
+        "lists"
+        if isinstance(sample, list | tuple)
+        else "structs"
+        if isinstance(sample, dict)
+        else None
+    )
+    if kind:
+        raise DataError(
+            f"column '{printable(column, 40)}' holds {kind}; pick another with --{role}-column"
+        )
 
 
 def detect_columns(
@@ -71,7 +98,7 @@ def detect_columns(
         text_column = max(lengths, key=lengths.__getitem__) if lengths else None
         if text_column is None or lengths[text_column] == 0:
             raise DataError(
-                f"no column holds text; the columns are {', '.join(names)}; give --text-column"
+                f"no column holds text; the columns are {_listed(names)}; give --text-column"
             )
         reasons["text"] = f"longest strings on average ({lengths[text_column]:.0f} characters)"
     label_column, reasons["label"] = _pick("label", label, names, LABEL_NAMES)
@@ -79,8 +106,10 @@ def detect_columns(
         label_column, reasons["label"] = None, "none found"
     if label_column is None and need_label:
         raise DataError(
-            f"no label column among {', '.join(names)} (known names: {', '.join(LABEL_NAMES)}); "
+            f"no label column among {_listed(names)} (known names: {', '.join(LABEL_NAMES)}); "
             "give --label-column"
         )
     group_column, reasons["group"] = _pick("group", group, names, GROUP_NAMES)
+    for role, column in (("text", text_column), ("label", label_column), ("group", group_column)):
+        _check_flat(table, column, role)
     return Columns(text_column, label_column, group_column, reasons)

@@ -11,6 +11,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from model.text import clean
+from reviewbot.excerpts import printable
 from training import builtin, labels
 from training.columns import detect_columns
 from training.errors import DataError
@@ -50,18 +51,31 @@ class DataSummary(BaseModel):
     positives: int
     negatives: int
     groups: int | None
+    #: Rows that were not UTF-8, read as Windows-1252 (a file edited with mixed tools).
+    not_utf8_rows: int = 0
 
 
-def read_table(path: Path) -> dict[str, list[Any]]:
+#: Bytes pyarrow reads per block: a row (a review, or a whole file after an unclosed quote)
+#: must fit in one. pyarrow's default, 1 MB, would refuse long but real reviews.
+BLOCK_SIZE = 16 << 20
+
+
+def read_table(path: Path, block_size: int = BLOCK_SIZE) -> dict[str, list[Any]]:
     """A file's columns as Python lists, the format chosen by the file's extension."""
+    return _read_table(path, block_size)[0]
+
+
+def _read_table(path: Path, block_size: int = BLOCK_SIZE) -> tuple[dict[str, list[Any]], int]:
+    """The columns, and how many rows were not UTF-8 (read as Windows-1252 instead)."""
     import pyarrow as pa
     import pyarrow.csv
     import pyarrow.json
     import pyarrow.parquet
 
+    shown = printable(str(path))
     if not path.is_file():
         raise DataError(
-            f"{path} does not exist (or give a built-in dataset: {', '.join(builtin.BUILTINS)})"
+            f"{shown} does not exist (or give a built-in dataset: {', '.join(builtin.BUILTINS)})"
         )
     name = path.name.lower()
     for suffix in _COMPRESSION:
@@ -70,25 +84,59 @@ def read_table(path: Path) -> dict[str, list[Any]]:
         if name.endswith((".parquet", ".pq")):
             table = pyarrow.parquet.read_table(path)
         elif name.endswith((".jsonl", ".ndjson")):
-            table = pyarrow.json.read_json(path)
+            table = pyarrow.json.read_json(
+                path, read_options=pyarrow.json.ReadOptions(block_size=block_size)
+            )
         elif name.endswith(".json"):
             records = json.loads(path.read_text(encoding="utf-8"))
             if not isinstance(records, list):
-                raise DataError(f"{path}: a .json file must hold a list of records (or use .jsonl)")
+                raise DataError(
+                    f"{shown}: a .json file must hold a list of records (or use .jsonl)"
+                )
             table = pa.Table.from_pylist(records)
         elif name.endswith((".csv", ".tsv", ".tab", ".txt")):
             delimiter = "," if name.endswith(".csv") else "\t"
             table = pyarrow.csv.read_csv(
                 path,
+                read_options=pyarrow.csv.ReadOptions(block_size=block_size),
                 parse_options=pyarrow.csv.ParseOptions(
                     delimiter=delimiter, newlines_in_values=True
                 ),
             )
         else:
-            raise DataError(f"{path}: unknown format; use .csv, .tsv, .jsonl or .parquet")
+            raise DataError(f"{shown}: unknown format; use .csv, .tsv, .jsonl or .parquet")
     except (pa.ArrowInvalid, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"{path} could not be read: {exc}") from exc
-    return {column: table.column(column).to_pylist() for column in table.column_names}
+        if "straddling" in str(exc) or "block size" in str(exc):
+            raise DataError(
+                f'{shown}: a row is longer than {block_size >> 20} MB; an unclosed quote (") '
+                "makes the rest of the file one value: check the file's quoting"
+            ) from exc
+        raise DataError(f"{shown} could not be read: {printable(str(exc), 200)}") from exc
+    columns: dict[str, list[Any]] = {}
+    not_utf8: set[int] = set()
+    for column in table.column_names:
+        values = table.column(column).to_pylist()
+        if pa.types.is_binary(table.column(column).type) or pa.types.is_large_binary(
+            table.column(column).type
+        ):
+            values = _decoded(values, not_utf8)
+        columns[column] = values
+    return columns, len(not_utf8)
+
+
+def _decoded(values: list[Any], not_utf8: set[int]) -> list[Any]:
+    """A column pyarrow left as bytes because some rows are not UTF-8: UTF-8 where it is, else
+    Windows-1252 (what a spreadsheet on Windows writes; every byte decodes), noting the rows."""
+    decoded = []
+    for row, value in enumerate(values):
+        if isinstance(value, bytes):
+            try:
+                value = value.decode("utf-8")
+            except UnicodeDecodeError:
+                value = value.decode("cp1252", "replace")
+                not_utf8.add(row)
+        decoded.append(value)
+    return decoded
 
 
 def load_data(
@@ -101,6 +149,7 @@ def load_data(
     dead_zone: float = 0.5,
 ) -> tuple[Examples, DataSummary]:
     """Read, map labels, clean and deduplicate; the summary counts every dropped row by reason."""
+    not_utf8_rows = 0
     if str(source) in builtin.BUILTINS:
         rows = builtin.read_builtin(str(source), cache)
         table = {key: [row.get(key) for row in rows] for key in rows[0]}
@@ -110,10 +159,10 @@ def load_data(
         else:
             mapping_reason = "given"
     else:
-        table = read_table(Path(source))
+        table, not_utf8_rows = _read_table(Path(source))
         mapping_reason = "given"
     if not table or not next(iter(table.values())):
-        raise DataError(f"{source} holds no rows")
+        raise DataError(f"{printable(str(source))} holds no rows")
     columns = detect_columns(table, text_column, label_column, group_column)
     raw_labels = table[columns.label]
     if label_mapping == "auto":
@@ -141,7 +190,7 @@ def load_data(
             if raw_groups is not None:
                 groups.append("" if raw_groups[i] is None else str(raw_groups[i]))
     if not texts:
-        raise DataError(f"{source}: no usable rows left ({dict(dropped)})")
+        raise DataError(f"{printable(str(source))}: no usable rows left ({dict(dropped)})")
     examples = Examples(
         texts, np.asarray(kept_labels, dtype=np.int64), groups if raw_groups else None
     )
@@ -158,5 +207,6 @@ def load_data(
         positives=positives,
         negatives=len(examples) - positives,
         groups=len(set(groups)) if raw_groups else None,
+        not_utf8_rows=not_utf8_rows,
     )
     return examples, summary

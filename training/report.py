@@ -4,9 +4,11 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from model.checkpoint import CheckpointMeta
+from reviewbot.excerpts import printable
 
 COLUMNS = ("n", "accuracy", "precision", "recall", "f1", "roc_auc")
 
@@ -38,9 +40,16 @@ def _rows(report: dict[str, Any], prefix: str = "") -> dict[str, dict[str, Any]]
 
 def print_data(console: Console, data: dict[str, Any]) -> None:
     columns = ", ".join(
-        f"{role} = {name} ({data['reasons'][role]})" for role, name in data["columns"].items()
+        f"{role} = {printable(str(name), 60)} ({data['reasons'][role]})"
+        for role, name in data["columns"].items()
     )
-    console.print(f"columns: {columns}", highlight=False)
+    console.print(f"columns: {escape(columns)}", highlight=False)
+    if data.get("not_utf8_rows"):
+        console.print(
+            f"[yellow]note:[/yellow] {data['not_utf8_rows']} rows were not UTF-8; "
+            "read them as Windows-1252",
+            highlight=False,
+        )
     console.print(
         f"labels: {data['label_mapping']} ({data['label_mapping_reason']}); kept {data['rows_kept']} of "
         f"{data['rows_read']} rows; dropped {data['dropped'] or 'none'}; "

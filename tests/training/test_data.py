@@ -162,3 +162,81 @@ def test_evomsa_es_builtin_keeps_only_p_and_n(builtin_data) -> None:
     assert summary.label_mapping == "pn"
     assert summary.dropped["unusable label (pn)"] > 0  # NEU and NONE
     assert set(examples.labels.tolist()) == {0, 1}
+
+
+# -- hostile files ------------------------------------------------------------------------------
+
+
+def _rows(n: int) -> list[str]:
+    return [f"review number {i} of a film I {'liked' if i % 2 else 'hated'}" for i in range(n)]
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "flag"),
+    [
+        ("label", [[1], [0]], "--label-column"),
+        ("text", [{"title": "a", "body": "good"}, {"title": "b", "body": "bad"}], "--text-column"),
+    ],
+)
+def test_nested_parquet_columns_ask_for_another_column(tmp_path, column, values, flag) -> None:
+    table = {"text": ["a good film", "a bad film"], "label": [1, 0], "other": ["x", "y"]}
+    table[column] = values
+    path = tmp_path / "nested.parquet"
+    pyarrow.parquet.write_table(pa.Table.from_pydict(table), path)
+    with pytest.raises(DataError) as caught:
+        load_data(path, tmp_path)
+    kind = "lists" if isinstance(values[0], list) else "structs"
+    assert f"column {column!r} holds {kind}; pick another with {flag}" in str(caught.value)
+
+
+def test_a_latin1_line_in_a_utf8_csv_is_read_and_counted(tmp_path) -> None:
+    texts = _rows(70)
+    lines = ["text,label"] + [f"{t},{i % 2}" for i, t in enumerate(texts)]
+    encoded = [line.encode() for line in lines]
+    for i in range(1, len(encoded), 7):  # one line in seven written by a latin-1 tool
+        encoded[i] = f"une critique très réussie {i},1".encode("latin-1")
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(b"\n".join(encoded) + b"\n")
+    examples, summary = load_data(path, tmp_path)
+    assert summary.rows_read == 70 and summary.rows_kept == 70
+    assert summary.not_utf8_rows == 10
+    assert "une critique très réussie 1" in examples.texts  # decoded as Windows-1252
+    assert "review number 2 of a film I hated" in examples.texts
+
+
+def test_binary_files_and_escape_codes_are_never_echoed(tmp_path) -> None:
+    path = tmp_path / "binary.csv"
+    path.write_bytes(bytes(range(256)) * 40)
+    with pytest.raises(DataError) as caught:
+        load_data(path, tmp_path)
+    message = str(caught.value)
+    assert all(c.isprintable() for c in message), message
+    assert len(message) < 400
+
+    path = tmp_path / "escapes.csv"
+    path.write_text('text,label\n"\x1b[31mred\x1b]0;title\x07",1,extra,cells\n')
+    with pytest.raises(DataError) as caught:
+        load_data(path, tmp_path)
+    message = str(caught.value)
+    assert "\x1b" not in message and "\x07" not in message and "\\x1b" in message, message
+
+
+def test_escape_codes_in_column_names_are_escaped(tmp_path) -> None:
+    path = tmp_path / "header.csv"
+    path.write_text("\x1b[2Jtext,label\ngood,1\n")
+    with pytest.raises(DataError) as caught:
+        load_data(path, tmp_path, text_column="nope")
+    assert "\x1b" not in str(caught.value) and "\\x1b" in str(caught.value)
+
+
+def test_a_line_too_long_to_read_names_what_the_user_can_do(tmp_path) -> None:
+    path = tmp_path / "long.csv"
+    with path.open("w") as handle:
+        handle.write('text,label\n"' + "x" * (3 << 20))  # an unclosed quote swallows the file
+    from training import data
+
+    with pytest.raises(DataError) as caught:
+        data.read_table(path, block_size=1 << 20)
+    message = str(caught.value)
+    assert "block size" not in message
+    assert "longer than 1 MB" in message and "quote" in message, message

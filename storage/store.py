@@ -199,7 +199,7 @@ class Store:
 
     @_translating_errors
     def is_opted_out(self, source: Source, user_id: str) -> bool:
-        with self._session() as session:
+        with self._read() as session:
             return session.get(OptOutRow, (Source(source), user_id)) is not None
 
     def forget_user(self, source: Source, user_id: str) -> int:

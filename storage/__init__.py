@@ -38,8 +38,12 @@ def open_store(url: str | None = None) -> "Store":
     url = url or StorageSettings().url()
     engine = make_engine(url)
     if dialect_of(url) == "sqlite":
-        with unavailable_as_store_error(url):
-            migrate.upgrade_if_needed(engine)
+        try:
+            with unavailable_as_store_error(url):
+                migrate.upgrade_if_needed(engine)
+        except OSError as error:  # the lock file beside it cannot be created: same as the file
+            engine.dispose()
+            raise StoreUnavailable(f"database {url} unavailable: {error}") from error
         return Store(engine)
     try:
         with unavailable_as_store_error(url):

@@ -17,8 +17,8 @@ def worker_command(
     """Serve the review stream: micro-batches through the model, answers, history."""
     from model import CheckpointError, ModelSettings
     from model.checkpoint import validate
+    from model.paths import default_checkpoint_dir
     from worker.pool import default_processes, run_pool
-    from worker.runner import checkpoint_path
     from worker.settings import WorkerSettings
 
     settings = WorkerSettings()
@@ -28,7 +28,8 @@ def worker_command(
     try:
         # Before any process starts: a broken checkpoint is one sentence, not a traceback per
         # worker process (and a pool restarting them).
-        validate(checkpoint_path(model_settings))
+        # (worker.runner.checkpoint_path would import torch into the pool's supervisor.)
+        validate(model_settings.checkpoint or default_checkpoint_dir())
         status = run_pool(
             default_processes(settings, model_settings), settings, model_settings, store
         )

@@ -153,7 +153,7 @@ class Worker:
                 self.redis_outage.failed(exc)
                 self.leases.release(e.entry_id for e in entries)
                 self.stop.wait(1.0)
-            except Exception:  # noqa: BLE001 - a bug: say where, keep serving
+            except Exception:  # a bug: say where, keep serving
                 log.exception("reading the review stream failed; retrying in 1 s")
                 self.leases.release(e.entry_id for e in entries)
                 self.stop.wait(1.0)
@@ -183,7 +183,7 @@ class Worker:
         started = time.perf_counter()
         try:
             encoded = self.classifier.encode([e.review.text for e in todo]) if todo else None
-        except Exception:  # noqa: BLE001 - isolated per review in the scorer
+        except Exception:  # isolated per review in the scorer
             log.exception("tokenizing a batch failed; isolating its reviews")
             encoded = None
         return Batch(todo, encoded, decided, classify_s=time.perf_counter() - started)
@@ -205,7 +205,7 @@ class Worker:
             self._reader_slot.release()
             try:
                 self._score(batch)
-            except Exception:  # noqa: BLE001 - never lose the batch: its entries stay pending
+            except Exception:  # never lose the batch: its entries stay pending
                 log.exception("scoring a batch failed unexpectedly")
                 batch.failed.update({e.entry_id: "internal error" for e in batch.entries})
                 batch.entries = []
@@ -221,7 +221,7 @@ class Worker:
             if batch.encoded is None:
                 raise RuntimeError("tokenization failed")
             outcomes = list(self.classifier.score(batch.encoded))
-        except Exception:  # noqa: BLE001 - bisect to find the review at fault
+        except Exception:  # bisect to find the review at fault
             log.exception("a batch of %d failed; classifying it in halves", len(texts))
             outcomes = classify_isolated(self.classifier, texts)
         batch.classify_s += time.perf_counter() - started
@@ -250,7 +250,7 @@ class Worker:
                 self._write(batch)
             except redis.RedisError as exc:  # entries stay pending and are redelivered
                 self.redis_outage.failed(exc)
-            except Exception:  # noqa: BLE001 - entries stay pending and are redelivered
+            except Exception:  # entries stay pending and are redelivered
                 log.exception("writing a batch failed; its reviews will be redelivered")
             finally:
                 self.leases.release(batch.entry_ids() + list(batch.failed))

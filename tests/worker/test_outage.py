@@ -15,7 +15,7 @@ import sqlalchemy
 from reviewbot.messages import Review, Source
 from storage import migrate, open_store
 from storage.engine import make_engine
-from tests.storage.conftest import postgres_schema_url
+from tests.conftest import postgres_schema_url
 from worker import metrics
 
 

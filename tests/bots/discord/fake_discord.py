@@ -131,15 +131,18 @@ class FakeDiscord:
             self._changed.notify_all()
 
     async def wait_until(self, predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
-        """Wait until `predicate()` is truthy (checked after each call the bot makes)."""
-
-        async def wait() -> Any:
+        """Wait until `predicate()` is truthy: checked after each call the bot makes, and every
+        50 ms (for what the bot writes elsewhere: the database, Redis)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not (value := predicate()):
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"not within {timeout} s: {predicate}")
             async with self._changed:
-                while not (value := predicate()):
-                    await self._changed.wait()
-                return value
-
-        return await asyncio.wait_for(wait(), timeout)
+                try:
+                    await asyncio.wait_for(self._changed.wait(), 0.05)
+                except TimeoutError:
+                    pass
+        return value
 
     # -- the world -------------------------------------------------------------------------
 
@@ -294,7 +297,9 @@ class FakeDiscord:
         message = self.message_payload(channel_id, author_id, content)
         self.messages[channel_id][int(message["id"])] = message
         if live:
-            member = {k: v for k, v in self.member(self.channel_guild[channel_id], author_id).items()}
+            member = {
+                k: v for k, v in self.member(self.channel_guild[channel_id], author_id).items()
+            }
             member.pop("user")
             await self.dispatch("MESSAGE_CREATE", message | {"member": member})
         return int(message["id"])
@@ -370,7 +375,9 @@ class FakeDiscord:
             member["permissions"] = str(permissions)
             guild = self.guilds[guild_id]
             channel = next(c for c in guild["channels"] if int(c["id"]) == channel_id)
-            bot_bits = int(next(r for r in guild["roles"] if int(r["id"]) == guild["bot_role"])["permissions"])
+            bot_bits = int(
+                next(r for r in guild["roles"] if int(r["id"]) == guild["bot_role"])["permissions"]
+            )
             payload |= {
                 "guild_id": str(guild_id),
                 "guild_locale": guild["preferred_locale"],
@@ -415,9 +422,7 @@ class FakeDiscord:
                 }
             elif isinstance(value, tuple) and value[0] == "role":
                 rendered.append({"name": key, "type": 8, "value": str(value[1])})
-                role = next(
-                    r for r in self.guilds[guild_id]["roles"] if int(r["id"]) == value[1]
-                )
+                role = next(r for r in self.guilds[guild_id]["roles"] if int(r["id"]) == value[1])
                 resolved.setdefault("roles", {})[str(value[1])] = role
             elif isinstance(value, bool):
                 rendered.append({"name": key, "type": 5, "value": value})

@@ -161,7 +161,8 @@ class ReviewBot(commands.Bot):
             discord.AppCommandOptionType.channel,
         ):
             # A channel option the bot cannot see (not in its cache: no View Channel there).
-            text = sentence("cannot_read_channel", lang, channel=f"<#{error.value}>")
+            channel_id = getattr(error.value, "id", error.value)
+            text = sentence("cannot_read_channel", lang, channel=f"<#{channel_id}>")
         elif isinstance(error, app_commands.CommandOnCooldown):
             text = sentence(
                 "rate_limited", language_of(interaction), seconds=int(error.retry_after) + 1

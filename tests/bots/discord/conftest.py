@@ -80,7 +80,9 @@ async def start_bot(redis_url: str, database_url: str, discord_settings) -> Asyn
     runs: list[BotRun] = []
     stores = []
 
-    async def start(settings: DiscordSettings | None = None, **values) -> ReviewBot:
+    async def start(
+        settings: DiscordSettings | None = None, stream_settings=None, **values
+    ) -> ReviewBot:
         settings = settings or discord_settings(**values)
         redis_client = aioredis.Redis.from_url(redis_url, decode_responses=True)
         store = open_store(database_url)
@@ -91,6 +93,7 @@ async def start_bot(redis_url: str, database_url: str, discord_settings) -> Asyn
             store,
             consumer="test-bot",
             frontend_settings=FrontendSettings(**FRONTEND),
+            stream_settings=stream_settings,
         )
         task = asyncio.create_task(bot.start(settings.token.get_secret_value()))
         run = BotRun(bot, task, redis_client)

@@ -19,7 +19,7 @@ from storage import open_store
 from tests.bots.discord.fake_discord import TOKEN, FakeDiscord
 
 #: Short reads and claim times, so a restarted bot picks up its pending replies within a test.
-FRONTEND = dict(reply_block_ms=100, reply_claim_idle_ms=1000)
+FRONTEND = {"reply_block_ms": 100, "reply_claim_idle_ms": 1000}
 
 
 @pytest.fixture
@@ -46,15 +46,15 @@ def store(database_url: str):
 @pytest.fixture
 def discord_settings(fake: FakeDiscord) -> Callable[..., DiscordSettings]:
     def make(**values) -> DiscordSettings:
-        defaults = dict(
-            token=TOKEN,
-            api_base_url=fake.api_base_url,
-            gateway_url=fake.gateway_url,
-            guild_ready_timeout_s=0.05,
-            cooldown_s=0,
-            min_chars=10,
-            review_timeout_s=10,
-        )
+        defaults = {
+            "token": TOKEN,
+            "api_base_url": fake.api_base_url,
+            "gateway_url": fake.gateway_url,
+            "guild_ready_timeout_s": 0.05,
+            "cooldown_s": 0,
+            "min_chars": 10,
+            "review_timeout_s": 10,
+        }
         return DiscordSettings(**(defaults | values))
 
     return make

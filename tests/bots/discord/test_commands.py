@@ -1,9 +1,6 @@
 """Every slash command through INTERACTION_CREATE, answered by the right callback; members who
 may not are refused; bad input gets one clear sentence, never a trace."""
 
-import asyncio
-
-import pytest
 import redis
 
 from reviewbot.messages import DiscordMode
@@ -51,7 +48,7 @@ async def test_moderators_watch_and_unwatch_and_others_are_refused(
     guild = fake.add_guild()
     guild_id, channel = int(guild["id"]), fake.channels(guild)[0]
     bot = await start_bot()
-    at = dict(guild_id=guild_id, channel_id=channel)
+    at = {"guild_id": guild_id, "channel_id": channel}
 
     refused = await ask(fake, "watch", {"channel": ("channel", channel)}, user_id=7, **at)
     assert refused == [
@@ -103,7 +100,7 @@ async def test_watch_names_the_permission_the_bot_lacks(fake: FakeDiscord, start
         ],
     )
     await start_bot()
-    at = dict(guild_id=guild_id, channel_id=channel, user_id=8, permissions=MODERATOR)
+    at = {"guild_id": guild_id, "channel_id": channel, "user_id": 8, "permissions": MODERATOR}
     answer = await ask(fake, "watch", {"channel": ("channel", channel)}, **at)
     assert answer == [
         f"I lack the Add Reactions permission in <#{channel}>; please grant it and try again."
@@ -112,8 +109,10 @@ async def test_watch_names_the_permission_the_bot_lacks(fake: FakeDiscord, start
     # A channel the bot cannot read at all.
     answer = await ask(fake, "watch", {"channel": ("channel", hidden)}, **at)
     assert answer == [
-        f"I cannot read <#{hidden}>: I need the View Channel and Read Message History "
-        "permissions there."
+        (
+            f"I cannot read <#{hidden}>: I need the View Channel and Read Message History "
+            "permissions there."
+        )
     ]
 
 
@@ -122,7 +121,7 @@ async def test_settings_show_change_and_refuse_bad_values(fake: FakeDiscord, sta
     guild_id, channel = int(guild["id"]), fake.channels(guild)[0]
     mod_log = fake.add_channel(guild_id)
     await start_bot(watched_channels=str(channel))
-    at = dict(guild_id=guild_id, channel_id=channel, user_id=8, permissions=MODERATOR)
+    at = {"guild_id": guild_id, "channel_id": channel, "user_id": 8, "permissions": MODERATOR}
 
     shown = (await ask(fake, "settings", **at))[0]
     assert f"Watched channels: <#{channel}> (monitor)" in shown
@@ -207,7 +206,7 @@ async def test_review_refuses_empty_too_long_busy_and_rate_limited_with_one_sent
 
     # No worker runs and the queue holds one review: with a bound of 1, a review is "busy".
     await start_bot(review_rate_limit=2, stream_settings=StreamSettings(max_concurrent_requests=1))
-    dm = dict(guild_id=None, user_id=7)
+    dm = {"guild_id": None, "user_id": 7}
     assert await ask(fake, "review", {"text": "  <@123> https://example.com  "}, **dm) == [
         "The review is empty: send some text to classify."
     ]
@@ -215,8 +214,10 @@ async def test_review_refuses_empty_too_long_busy_and_rate_limited_with_one_sent
         "The review is too long (5000 characters; the limit is 4000)."
     ]
     assert await ask(fake, "review", {"text": "bad\x00byte here"}, **dm) == [
-        "The review contains a control or binary character ('\\x00' at position 3); "
-        "send plain text."
+        (
+            "The review contains a control or binary character ('\\x00' at position 3); "
+            "send plain text."
+        )
     ]
     client = redis.Redis.from_url(redis_url)
     client.xadd("reviewbot:reviews", {"review": "{}"})
@@ -250,7 +251,7 @@ async def test_mood_draws_the_channel_and_shows_moderators_the_most_negative_mes
     )
     with running_worker(store=store):
         bot = await start_bot(watched_channels=str(channel))
-        at = dict(guild_id=guild_id, channel_id=channel)
+        at = {"guild_id": guild_id, "channel_id": channel}
         assert await ask(fake, "mood", user_id=7, **at) == [
             f"No classified messages in <#{channel}> in the last 30 days."
         ]
@@ -278,8 +279,10 @@ async def test_mood_draws_the_channel_and_shows_moderators_the_most_negative_mes
         assert all(f"/channels/{guild_id}/{channel}/" in link for link in links)
 
         assert await ask(fake, "mood", {"channel": ("channel", hidden)}, user_id=7, **at) == [
-            f"I cannot read <#{hidden}>: I need the View Channel and Read Message History "
-            "permissions there."
+            (
+                f"I cannot read <#{hidden}>: I need the View Channel and Read Message History "
+                "permissions there."
+            )
         ]
 
 
@@ -290,13 +293,15 @@ async def test_privacy_optout_optin_in_the_members_language(
     guild_id, channel = int(guild["id"]), fake.channels(guild)[0]
     with running_worker(store=store):
         bot = await start_bot(watched_channels=str(channel))
-        at = dict(guild_id=guild_id, channel_id=channel, user_id=7)
+        at = {"guild_id": guild_id, "channel_id": channel, "user_id": 7}
         privacy = (await ask(fake, "privacy", locale="es-ES", **at))[0]
         assert privacy.startswith("Clasifico el sentimiento") and "/optout" in privacy
 
         assert await ask(fake, "optout", **at) == [
-            "Done: your messages will not be processed or stored from now on. /optin undoes "
-            "this; /forget also erases what is already stored."
+            (
+                "Done: your messages will not be processed or stored from now on. /optin undoes "
+                "this; /forget also erases what is already stored."
+            )
         ]
         assert store.is_opted_out("discord", "7")
         assert await ask(fake, "review", {"text": REVIEW}, **at) == [
@@ -327,7 +332,7 @@ async def test_forget_asks_then_erases_the_members_reviews(
         bot.jobs_queue = queue
         message = await fake.post(channel, 7, REVIEW)
         await fake.wait_until(lambda: DiscordState(store).message(channel, message))
-        at = dict(guild_id=guild_id, channel_id=channel, user_id=7)
+        at = {"guild_id": guild_id, "channel_id": channel, "user_id": 7}
 
         asking = await fake.slash("forget", **at)
         await fake.wait_until(lambda: fake.callbacks.get(asking))

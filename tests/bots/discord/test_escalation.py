@@ -75,7 +75,7 @@ async def test_a_confident_negative_is_posted_with_a_jump_link_and_a_moderator_d
             == f"https://discord.com/channels/{guild_id}/{channel}/{message}"
         )
         assert NEGATIVE in post["embeds"][0]["description"]
-        assert f"<@101>" in post["content"] and f"<#{channel}>" in post["content"]
+        assert "<@101>" in post["content"] and f"<#{channel}>" in post["content"]
         buttons = [c["custom_id"] for row in post["components"] for c in row["components"]]
         assert buttons == [
             f"reviewbot:fine:{channel}:{message}",

@@ -139,13 +139,16 @@ def test_without_a_token_the_bot_exits_with_one_sentence(tmp_path: Path):
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
         cwd=tmp_path,
     )
     assert done.returncode != 0
     assert done.stdout == ""
     assert done.stderr.strip().splitlines() == [
-        "REVIEWBOT_DISCORD_TOKEN is not set: create a bot in the Discord developer portal and put "
-        "its token in that variable (see the README's Discord section)."
+        (
+            "REVIEWBOT_DISCORD_TOKEN is not set: create a bot in the Discord developer portal and put "
+            "its token in that variable (see the README's Discord section)."
+        )
     ]
 
 
@@ -163,6 +166,7 @@ def test_a_malformed_channel_list_is_one_sentence_too(tmp_path: Path):
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
         cwd=tmp_path,
     )
     assert done.returncode != 0

@@ -69,6 +69,8 @@ class FakeDiscord:
         #: Every PUT of a reaction: (channel, message, emoji).
         self.reaction_puts: list[tuple[int, int, str]] = []
         self.reaction_deletes: list[tuple[int, int, str]] = []
+        #: (channel, message) -> loop time of its first reaction PUT (for the benchmark).
+        self.first_put_at: dict[tuple[int, int], float] = {}
         #: Channel -> message -> the bot's current reactions.
         self.reactions: dict[tuple[int, int], set[str]] = defaultdict(set)
         self.sent: list[dict] = []  # POST /channels/{id}/messages bodies (with channel_id)
@@ -653,6 +655,9 @@ class FakeDiscord:
                     return error(404, 10008, "Unknown Message")
                 if method == "PUT":
                     self.reaction_puts.append((channel_id, message_id, emoji))
+                    self.first_put_at.setdefault(
+                        (channel_id, message_id), asyncio.get_running_loop().time()
+                    )
                     self.reactions[(channel_id, message_id)].add(emoji)
                 else:
                     self.reaction_deletes.append((channel_id, message_id, emoji))

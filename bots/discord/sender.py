@@ -75,6 +75,7 @@ class ReplySender:
                 await target.add_reaction(emoji)
                 row = replace(row, emoji=emoji, label=prediction.label)
                 await self.state.run(self.state.db.save_message, row)
+                await self.state.run(self.state.store.mark_replied, [review.id])
             mode = channel.mode if channel is not None else DiscordMode.MONITOR
             if mode == DiscordMode.REPLY:
                 row = await self._reply(target, row, verdict)

@@ -156,3 +156,31 @@ async def test_reply_mode_answers_each_review(fake: FakeDiscord, start_bot, runn
         assert int(reply["message_reference"]["message_id"]) == message
         assert "confidence" in reply["content"]
         assert fake.puts_on(replying, message)
+
+
+async def test_a_refused_reaction_is_logged_and_acked_and_a_gone_message_loses_its_text(
+    fake: FakeDiscord, start_bot, running_worker, store, redis_url
+):
+    import redis
+
+    guild = fake.add_guild()
+    forbidden, vanishing = fake.channels(guild)[0], fake.add_channel(int(guild["id"]))
+    fake.forbidden_channels.add(forbidden)
+    queue = redis.Redis.from_url(redis_url, decode_responses=True)
+    await start_bot(watched_channels=f"{forbidden},{vanishing}")
+    refused = await fake.post(forbidden, 101, REVIEW)
+    gone = await fake.post(vanishing, 102, REVIEW)
+    await fake.wait_until(lambda: queue.xlen("reviewbot:reviews") == 2)
+    fake.messages[vanishing].pop(gone)  # deleted before its verdict (the event was lost)
+    with running_worker(store=store):
+        dead = await fake.wait_until(
+            lambda: len(entries := queue.xrange("reviewbot:replies:dead")) == 2 and entries
+        )
+        await fake.wait_until(lambda: review_row(store, f"discord:{vanishing}:{gone}"))
+        await fake.wait_until(lambda: review_row(store, f"discord:{vanishing}:{gone}").text is None)
+    reasons = {fields["review_id"]: fields["error"] for _, fields in dead}
+    assert "no permission" in reasons[f"discord:{forbidden}:{refused}"]
+    assert "is gone" in reasons[f"discord:{vanishing}:{gone}"]
+    assert queue.xlen("reviewbot:replies:discord") == 0  # acked and deleted
+    assert fake.reaction_puts == []
+    queue.close()

@@ -14,6 +14,7 @@ import contextlib
 import logging
 
 import discord
+import redis
 import redis.asyncio as aioredis
 import yarl
 from discord import app_commands

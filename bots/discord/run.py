@@ -47,9 +47,22 @@ def hide_token(token: str) -> None:
         handler.addFilter(redact)
 
 
+def connect_redis(settings: DiscordSettings, url: str | None = None):
+    """The bot's Redis client: the shared one's URL, with the bot's own timeout."""
+    import redis.asyncio as aioredis
+
+    from reviewbot.connection import redis_url
+
+    return aioredis.Redis.from_url(
+        url or redis_url(),
+        decode_responses=True,
+        socket_timeout=settings.redis_timeout_s,
+        socket_connect_timeout=settings.redis_timeout_s,
+    )
+
+
 async def run_bot(settings: DiscordSettings) -> None:
     from bots.discord.bot import ReviewBot
-    from reviewbot.connection import connect_async
     from storage import open_store
 
     token = settings.token.get_secret_value().strip()
@@ -61,7 +74,7 @@ async def run_bot(settings: DiscordSettings) -> None:
     hide_token(token)
     watched = settings.watched_channel_ids()  # a malformed list fails here, before connecting
     store = await asyncio.to_thread(open_store)
-    redis_client = connect_async()
+    redis_client = connect_redis(settings)
     bot = ReviewBot(settings, redis_client, store)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -62,6 +62,10 @@ class DiscordSettings(BaseSettings):
     mood_days: int = Field(30, ge=1)
     mood_max_days: int = Field(365, ge=1)
     mood_negative_links: int = Field(5, ge=0, le=20)
+    #: Seconds a Redis command may take before it counts as failed (redis-py's default is 5 s;
+    #: a loaded host that starves the bot's event loop for that long then fails a healthy
+    #: /review, seen on a 2-core CI box at load 17).
+    redis_timeout_s: float = Field(30.0, gt=0)
     #: /forget waits this long for the deletion job before saying it is still running.
     forget_wait_s: float = Field(60.0, gt=0)
 

@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
 
 from bots.discord.bot import ReviewBot
+from bots.discord.run import connect_redis
 from bots.discord.settings import DiscordSettings
 from frontend.settings import FrontendSettings
 from storage import open_store
@@ -84,7 +84,7 @@ async def start_bot(redis_url: str, database_url: str, discord_settings) -> Asyn
         settings: DiscordSettings | None = None, stream_settings=None, **values
     ) -> ReviewBot:
         settings = settings or discord_settings(**values)
-        redis_client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        redis_client = connect_redis(settings, redis_url)
         store = open_store(database_url)
         stores.append(store)
         bot = ReviewBot(

@@ -331,7 +331,8 @@ async def test_forget_asks_then_erases_the_members_reviews(
         bot = await start_bot(watched_channels=str(channel))
         bot.jobs_queue = queue
         message = await fake.post(channel, 7, REVIEW)
-        await fake.wait_until(lambda: DiscordState(store).message(channel, message))
+        await fake.wait_until(lambda: fake.puts_on(channel, message))
+        await fake.wait_until(lambda: DiscordState(store).message(channel, message).label)
         at = {"guild_id": guild_id, "channel_id": channel, "user_id": 7}
 
         asking = await fake.slash("forget", **at)

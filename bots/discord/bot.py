@@ -132,7 +132,10 @@ class ReviewBot(commands.Bot):
                 await self.replies.run()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except redis.RedisError as error:  # Redis away for a moment: keep the bot up
+                log.warning("reply consumer: %s; retrying in 1 s", error)
+                await asyncio.sleep(1)
+            except Exception:  # a bug must not stop the reactions for good: logged, restarted
                 log.exception("reply consumer failed; restarting it in 1 s")
                 await asyncio.sleep(1)
 

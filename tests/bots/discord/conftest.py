@@ -146,7 +146,7 @@ def bot_process_env(
 async def bot_process(env: dict[str, str], log_path: Path) -> AsyncIterator[subprocess.Popen]:
     """`reviewbot discord` as its own process (killed with SIGKILL by the test, or stopped)."""
     with log_path.open("ab") as log:
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: ASYNC220 - Popen returns at once
             [str(Path(sys.executable).parent / "reviewbot"), "discord"],
             env=env,
             stdout=log,

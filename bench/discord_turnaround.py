@@ -101,8 +101,9 @@ async def main_async(args: argparse.Namespace) -> None:
         REVIEWBOT_LOG_LEVEL="WARNING",
     )
     bin_dir = Path(sys.executable).parent
-    worker = subprocess.Popen([sys.executable, "-m", "worker", "worker"], env=env)
-    bot = subprocess.Popen([str(bin_dir / "reviewbot"), "discord"], env=env)
+    # Popen returns at once: the processes run beside this loop.
+    worker = subprocess.Popen([sys.executable, "-m", "worker", "worker"], env=env)  # noqa: ASYNC220
+    bot = subprocess.Popen([str(bin_dir / "reviewbot"), "discord"], env=env)  # noqa: ASYNC220
     try:
         await fake.wait_until(lambda: fake.sockets, timeout=120)
         warm = await run_messages(fake, channel, 20, None, args.members)  # model and paths warm

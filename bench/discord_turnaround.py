@@ -12,6 +12,7 @@ throughput, and the latency a message sees behind a full queue) and a paced run 
 
     PYTHONPATH=. python bench/discord_turnaround.py                # 1000 burst, 100 at 20/s
     PYTHONPATH=. python bench/discord_turnaround.py --burst 2000 --paced 200 --rate 50
+    PYTHONPATH=. python bench/discord_turnaround.py --channels 4 --rate-limit 1000
 """
 
 import argparse
@@ -39,21 +40,21 @@ def percentile(values: list[float], q: int) -> float:
 
 
 async def run_messages(
-    fake: FakeDiscord, channel: int, n: int, rate: float | None, members: int
+    fake: FakeDiscord, channels: list[int], n: int, rate: float | None, members: int
 ) -> dict:
     loop = asyncio.get_running_loop()
-    posted: dict[int, float] = {}
+    posted: dict[tuple[int, int], float] = {}
     started = loop.time()
     for i in range(n):
         if rate:
             await asyncio.sleep(max(0.0, started + i / rate - loop.time()))
-        message = await fake.post(channel, 10_000 + i % members, f"{TEXTS[i % len(TEXTS)]} #{i}")
-        posted[message] = loop.time()
-    await fake.wait_until(
-        lambda: all((channel, m) in fake.first_put_at for m in posted), timeout=600
-    )
-    latencies = [(fake.first_put_at[(channel, m)] - t) * 1000 for m, t in posted.items()]
-    elapsed = max(fake.first_put_at[(channel, m)] for m in posted) - started
+        channel = channels[i % len(channels)]
+        text = f"{TEXTS[i % len(TEXTS)]} #{i}"
+        message = await fake.post(channel, 10_000 + i % members, text)
+        posted[(channel, message)] = loop.time()
+    await fake.wait_until(lambda: all(key in fake.first_put_at for key in posted), timeout=600)
+    latencies = [(fake.first_put_at[key] - t) * 1000 for key, t in posted.items()]
+    elapsed = max(fake.first_put_at[key] for key in posted) - started
     return {
         "messages": n,
         "seconds": elapsed,
@@ -79,8 +80,9 @@ async def main_async(args: argparse.Namespace) -> None:
     redis_url = f"unix://{server.socket_file}"
 
     fake = await FakeDiscord().start()
-    guild = fake.add_guild()
-    channel = fake.channels(guild)[0]
+    fake.rate_limit = args.rate_limit or None
+    guild = fake.add_guild(channels=args.channels)
+    channels = fake.channels(guild)
     env = dict(
         os.environ,
         PYTHONPATH=str(Path(__file__).resolve().parents[1]),
@@ -94,7 +96,7 @@ async def main_async(args: argparse.Namespace) -> None:
         REVIEWBOT_DISCORD_TOKEN=TOKEN,
         REVIEWBOT_DISCORD_API_BASE_URL=fake.api_base_url,
         REVIEWBOT_DISCORD_GATEWAY_URL=fake.gateway_url,
-        REVIEWBOT_DISCORD_WATCHED_CHANNELS=str(channel),
+        REVIEWBOT_DISCORD_WATCHED_CHANNELS=",".join(map(str, channels)),
         REVIEWBOT_DISCORD_COOLDOWN_S="0",
         REVIEWBOT_DISCORD_MIN_CHARS="10",
         REVIEWBOT_DISCORD_GUILD_READY_TIMEOUT_S="0.05",
@@ -106,10 +108,9 @@ async def main_async(args: argparse.Namespace) -> None:
     bot = subprocess.Popen([str(bin_dir / "reviewbot"), "discord"], env=env)  # noqa: ASYNC220
     try:
         await fake.wait_until(lambda: fake.sockets, timeout=120)
-        warm = await run_messages(fake, channel, 20, None, args.members)  # model and paths warm
-        del warm
-        burst = await run_messages(fake, channel, args.burst, None, args.members)
-        paced = await run_messages(fake, channel, args.paced, args.rate, args.members)
+        await run_messages(fake, channels, 20, None, args.members)  # model and paths warm
+        burst = await run_messages(fake, channels, args.burst, None, args.members)
+        paced = await run_messages(fake, channels, args.paced, args.rate, args.members)
     finally:
         for process in (bot, worker):
             process.terminate()
@@ -117,7 +118,9 @@ async def main_async(args: argparse.Namespace) -> None:
         await fake.stop()
         server.shutdown()
 
+    limits = f"{args.rate_limit}/s per bucket" if args.rate_limit else "none (one at a time)"
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
+    print(f"{args.channels} watched channels; rate-limit headers from the fake: {limits}")
     print("run     messages  seconds  messages/s  p50 ms  p99 ms  max ms")
     for name, r in (("burst", burst), (f"{args.rate:g}/s", paced)):
         print(
@@ -132,6 +135,15 @@ def main() -> None:
     parser.add_argument("--paced", type=int, default=100, help="Messages in the paced run.")
     parser.add_argument("--rate", type=float, default=20.0, help="Paced run: messages per second.")
     parser.add_argument("--members", type=int, default=50, help="Distinct authors.")
+    parser.add_argument("--channels", type=int, default=1, help="Watched channels (round robin).")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=0,
+        help="Rate-limit headers the fake sends (requests per second and bucket); 0: none, so "
+        "discord.py sends one request per bucket at a time (real Discord allows one reaction "
+        "per channel every 0.25 s).",
+    )
     started = time.perf_counter()
     asyncio.run(main_async(parser.parse_args()))
     print(f"(whole run {time.perf_counter() - started:.0f} s)")

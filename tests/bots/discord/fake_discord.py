@@ -88,6 +88,10 @@ class FakeDiscord:
         self.identifies = 0
         self.resumes = 0
         self.allow_resume = True
+        #: When set, every REST answer carries rate-limit headers granting this many requests
+        #: per second and bucket. Without them discord.py assumes a limit of 1 and sends one
+        #: request per bucket (per channel, for reactions) at a time.
+        self.rate_limit: int | None = None
         self._ids = itertools.count(1)
         self._last_snowflake = 0
         self._seq = 0
@@ -563,7 +567,17 @@ class FakeDiscord:
         if request.headers.get("Authorization") not in (f"Bot {TOKEN}", None):
             return error(401, 0, "401: Unauthorized")
         try:
-            return await self._route(request, path.split("/")[1:])
+            response = await self._route(request, path.split("/")[1:])
+            if self.rate_limit:
+                response.headers.update(
+                    {
+                        "X-RateLimit-Limit": str(self.rate_limit),
+                        "X-RateLimit-Remaining": str(self.rate_limit - 1),
+                        "X-RateLimit-Reset-After": "1.0",
+                        "X-RateLimit-Bucket": "fake-" + "-".join(path.split("/")[1:3]),
+                    }
+                )
+            return response
         finally:
             await self._notify()
 

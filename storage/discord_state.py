@@ -166,9 +166,22 @@ class DiscordState:
     ) -> None:
         """In one transaction: remember `message` as handed to the workers (None: it was skipped)
         and move the channel's catch-up cursor to `last_message_id` if that is newer."""
+        self.record_many([(channel_id, guild_id, last_message_id, message)])
+
+    def record_many(
+        self, handled: list[tuple[int, int | None, int, HandledMessage | None]]
+    ) -> None:
+        """`record_handled` for many messages in one transaction (the bot's group commit): the
+        messages and every channel's newest cursor are stored together or not at all."""
+        messages = [_message_values(m) for *_, m in handled if m is not None]
+        cursors: dict[int, tuple[int | None, int]] = {}
+        for channel_id, guild_id, last_message_id, _ in handled:
+            kept = cursors.get(channel_id)
+            if kept is None or last_message_id > kept[1]:
+                cursors[channel_id] = (guild_id, last_message_id)
         with unavailable_as_store_error(self.store.url), self._begin() as session:
-            if message is not None:
-                stmt = self._insert(DiscordMessageRow).values(_message_values(message))
+            if messages:
+                stmt = self._insert(DiscordMessageRow)
                 session.execute(
                     stmt.on_conflict_do_update(
                         index_elements=[DiscordMessageRow.channel_id, DiscordMessageRow.message_id],
@@ -176,20 +189,22 @@ class DiscordState:
                             "review_id": stmt.excluded.review_id,
                             "written_at": stmt.excluded.written_at,
                         },
+                    ),
+                    messages,
+                )
+            for channel_id, (guild_id, last_message_id) in cursors.items():
+                session.execute(
+                    update(DiscordChannelRow)
+                    .where(
+                        DiscordChannelRow.channel_id == channel_id,
+                        (DiscordChannelRow.last_message_id.is_(None))
+                        | (DiscordChannelRow.last_message_id < last_message_id),
+                    )
+                    .values(
+                        last_message_id=last_message_id,
+                        guild_id=func.coalesce(DiscordChannelRow.guild_id, guild_id),
                     )
                 )
-            session.execute(
-                update(DiscordChannelRow)
-                .where(
-                    DiscordChannelRow.channel_id == channel_id,
-                    (DiscordChannelRow.last_message_id.is_(None))
-                    | (DiscordChannelRow.last_message_id < last_message_id),
-                )
-                .values(
-                    last_message_id=last_message_id,
-                    guild_id=func.coalesce(DiscordChannelRow.guild_id, guild_id),
-                )
-            )
 
     def message(self, channel_id: int, message_id: int) -> HandledMessage | None:
         with unavailable_as_store_error(self.store.url), self._session() as session:

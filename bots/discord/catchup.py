@@ -40,6 +40,7 @@ async def catch_up(bot, channel: DiscordChannel) -> int:
                 exempting = bool(state.config(live.guild.id).exempt_role_ids)
                 role_ids = await _role_ids(live.guild, message, members) if exempting else None
                 handed += await watching.handle_locked(message, role_ids=role_ids)
+                await state.flush()
         except discord.Forbidden:
             log.warning(
                 "cannot catch up on #%s (%s): the bot lacks View Channel or Read Message History",

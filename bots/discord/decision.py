@@ -160,6 +160,13 @@ def interaction_review_id(interaction_id: int) -> str:
     return f"{REVIEW_PREFIX}i:{interaction_id}"
 
 
+def review_version(review_id: str) -> int:
+    """Which text of its message a review is: 0 for the original, the edit time in ms for an
+    edit, so the verdict of an older text never replaces a newer one's."""
+    _, _, last = review_id.rpartition(":")
+    return int(last[1:]) if last.startswith("e") and last[1:].isdigit() else 0
+
+
 def parse_message_review_id(review_id: str) -> tuple[int, int] | None:
     """(channel id, message id) of a watched message's review id; None for other ids."""
     if not review_id.startswith(REVIEW_PREFIX):

@@ -17,6 +17,7 @@ import discord
 from bots.discord.decision import (
     parse_message_review_id,
     reaction_for,
+    review_version,
     should_escalate,
 )
 from bots.discord.escalation import escalation_post
@@ -45,7 +46,7 @@ class ReplySender:
             return
         channel_id, message_id = ids
         row = await self.state.run(self.state.db.message, channel_id, message_id)
-        if row is not None and row.review_id != review.id:
+        if row is not None and review_version(row.review_id) > review_version(review.id):
             log.debug("verdict of %s is stale: the message was edited since", review.id)
             return
         if verdict.prediction is None:
@@ -73,7 +74,7 @@ class ReplySender:
                 await self._remove_own_reaction(target, row.emoji)
             if row.emoji != emoji or row.label != prediction.label:
                 await target.add_reaction(emoji)
-                row = replace(row, emoji=emoji, label=prediction.label)
+                row = replace(row, review_id=review.id, emoji=emoji, label=prediction.label)
                 await self.state.run(self.state.db.save_message, row)
                 await self.state.run(self.state.store.mark_replied, [review.id])
             mode = channel.mode if channel is not None else DiscordMode.MONITOR

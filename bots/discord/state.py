@@ -35,6 +35,8 @@ class ModerationState:
         #: channel -> the newest message handled in this process (classified or skipped).
         self.handled_upto: dict[int, int] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._unwritten: list[tuple[int, int | None, int, HandledMessage]] = []
+        self._writing = asyncio.Lock()
 
     async def run(self, function, *args):
         """A database call, off the event loop."""
@@ -101,13 +103,14 @@ class ModerationState:
         if last is None or written_at > last:
             self._last_classified[key] = written_at
 
-    async def record_handled(
+    def record_handled(
         self, channel_id: int, guild_id: int | None, message_id: int, message: HandledMessage | None
     ) -> None:
-        """Remember a handled message; the database's cursor moves only for classified ones (a
-        skipped one is decided the same way again by a catch-up, at no cost)."""
+        """Remember a handled message (call with the channel's lock held, so a channel's records
+        queue in order); `flush()` writes it. The database's cursor moves only for classified
+        ones: a skipped one is decided the same way again by a catch-up, at no cost."""
         if message is not None:
-            await self.run(self.db.record_handled, channel_id, guild_id, message_id, message)
+            self._unwritten.append((channel_id, guild_id, message_id, message))
             channel = self.channels.get(channel_id)
             if channel is not None:
                 self.channels[channel_id] = channel.model_copy(
@@ -117,6 +120,22 @@ class ModerationState:
                     }
                 )
         self.handled_upto[channel_id] = max(self.handled_upto.get(channel_id, 0), message_id)
+
+    async def flush(self) -> None:
+        """Write the queued records, several messages per transaction (group commit: measured
+        with one SQLite commit per message under the channel's lock, a channel turned around
+        ~100 messages/s on a loaded 2-core box). Returns once what was queued before the call
+        is written. Each write is a prefix of the queue in one transaction, so a crash loses
+        only the newest records, which the catch-up then submits again under the same ids."""
+        async with self._writing:
+            if not self._unwritten:
+                return  # a flush that ran while this one waited wrote them
+            batch, self._unwritten = self._unwritten, []
+            try:
+                await self.run(self.db.record_many, batch)
+            except BaseException:
+                self._unwritten[:0] = batch  # kept for the next flush
+                raise
 
     def forget_cooldowns_of(self, author_id: int) -> None:
         for key in [key for key in self._last_classified if key[1] == author_id]:

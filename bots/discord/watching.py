@@ -83,7 +83,11 @@ class Watching(commands.Cog):
         """Decide about one message (or an edit of it) and hand it to the workers if it is a
         review. Returns whether it was handed over."""
         async with self.state.lock(message.channel.id):
-            return await self.handle_locked(message, edited=edited)
+            handed = await self.handle_locked(message, edited=edited)
+        # Written after the lock is released: the next message of the channel need not wait
+        # for this one's commit, and one transaction takes what several channels queued.
+        await self.state.flush()
+        return handed
 
     async def handle_locked(
         self,
@@ -140,7 +144,7 @@ class Watching(commands.Cog):
                 )
         else:
             log.debug("message %s not classified: %s", message.id, decision.skip)
-        await self.state.record_handled(channel_id, guild_id, message.id, record)
+        self.state.record_handled(channel_id, guild_id, message.id, record)
         return record is not None
 
     async def _submit(self, review: Review) -> bool:

@@ -16,6 +16,7 @@ from bots.discord.decision import (
     message_review_id,
     parse_message_review_id,
     reaction_for,
+    review_version,
     should_escalate,
 )
 from reviewbot.messages import DiscordChannel, DiscordGuildConfig, Label, Language, Prediction
@@ -129,6 +130,7 @@ def test_review_ids_come_from_discords_ids_and_an_edit_is_a_review_of_its_own():
     assert edited == f"discord:10:20:e{int(NOW.timestamp() * 1000)}"
     assert parse_message_review_id(edited) == parse_message_review_id("discord:10:20") == (10, 20)
     assert parse_message_review_id(interaction_review_id(99)) is None
+    assert review_version("discord:10:20") == 0 < review_version(edited)
     assert parse_message_review_id("telegram:1:2") is None
 
 

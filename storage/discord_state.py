@@ -216,9 +216,14 @@ class DiscordState:
         stopped between submitting the review and recording it, is created)."""
         values = _message_values(message)
         stmt = self._insert(DiscordMessageRow).values(values)
+        kept = {
+            # A reply or a mod-log post, once made, stays known: no later write forgets it.
+            column: func.coalesce(stmt.excluded[column], DiscordMessageRow.__table__.c[column])
+            for column in ("reply_message_id", "escalation_message_id")
+        }
         stmt = stmt.on_conflict_do_update(
             index_elements=[DiscordMessageRow.channel_id, DiscordMessageRow.message_id],
-            set_={k: v for k, v in values.items() if k not in ("channel_id", "message_id")},
+            set_={k: v for k, v in values.items() if k not in ("channel_id", "message_id")} | kept,
         )
         with unavailable_as_store_error(self.store.url), self._begin() as session:
             session.execute(stmt)

@@ -9,6 +9,7 @@ deleted, permission removed) is final: ReplyRefused, logged and acked. A 429 nev
 discord.py waits and retries it.
 """
 
+import asyncio
 import logging
 from dataclasses import replace
 
@@ -33,6 +34,7 @@ class ReplySender:
     def __init__(self, bot) -> None:
         self.bot = bot
         self.state = bot.state
+        self._locks: dict[tuple[int, int], asyncio.Lock] = {}
 
     def language(self, guild_id: int | None) -> Language:
         guild = self.bot.get_guild(guild_id) if guild_id else None
@@ -44,7 +46,18 @@ class ReplySender:
         if ids is None:
             log.warning("reply stream has a review that is not a watched message: %s", review.id)
             return
-        channel_id, message_id = ids
+        # One verdict of a message at a time: a delivery retried while the first is still on
+        # its way (claimed after reply_claim_idle_ms) then sees what the first did.
+        lock = self._locks.setdefault(ids, asyncio.Lock())
+        try:
+            async with lock:
+                await self._handle(verdict, *ids)
+        finally:
+            if not lock.locked():
+                self._locks.pop(ids, None)
+
+    async def _handle(self, verdict: Verdict, channel_id: int, message_id: int) -> None:
+        review = verdict.review
         row = await self.state.run(self.state.db.message, channel_id, message_id)
         if row is not None and review_version(row.review_id) > review_version(review.id):
             log.debug("verdict of %s is stale: the message was edited since", review.id)

@@ -132,4 +132,7 @@ async def test_looks_fine_closes_the_post_and_delete_says_when_manage_messages_i
         assert "Marked fine by <@556>" in fake.callbacks[fine][0]["data"]["content"]
         # Handled once: a second verdict of the same message would not post again.
         assert len([s for s in fake.sent if s["channel_id"] == mod_log]) == 1
-        assert DiscordState(store).message(channel, message).escalation_message_id == post["id"]
+        # Recorded once Discord accepted the post (a write that may wait for SQLite's lock).
+        state = DiscordState(store)
+        await fake.wait_until(lambda: state.message(channel, message).escalation_message_id)
+        assert state.message(channel, message).escalation_message_id == post["id"]

@@ -109,8 +109,15 @@ class ReviewBot(commands.Bot):
             await self.load_extension(cog)
         self.add_dynamic_items(ModerationButton)
         if self.settings.sync_commands:
-            synced = await self.tree.sync()
-            log.info("registered %d slash commands", len(synced))
+            try:
+                synced = await self.tree.sync()
+                log.info("registered %d slash commands", len(synced))
+            except discord.HTTPException as error:
+                # The reactions do not need the commands: a server (or a Discord-compatible one)
+                # refusing them must not keep the bot from watching its channels.
+                log.warning(
+                    "could not register the slash commands: %s %s", error.status, error.text
+                )
         self._reply_task = asyncio.create_task(self._consume_replies(), name="discord-replies")
 
     def _keep_gateway_url(self) -> None:

@@ -45,6 +45,14 @@ def facts_of(
     )
 
 
+def guild_of(message: discord.Message) -> int | None:
+    """The server of a message; also for a server discord.py has not cached (its channel is
+    then a PartialMessageable that knows the server's id). None in DMs."""
+    if message.guild is not None:
+        return message.guild.id
+    return getattr(message.channel, "guild_id", None)
+
+
 class Watching(commands.Cog):
     def __init__(self, bot) -> None:
         self.bot = bot
@@ -53,14 +61,14 @@ class Watching(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        if message.guild is None or self.state.channel(message.channel.id) is None:
+        if guild_of(message) is None or self.state.channel(message.channel.id) is None:
             return
         await self.handle(message)
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         message = payload.message
-        if message.guild is None or self.state.channel(payload.channel_id) is None:
+        if guild_of(message) is None or self.state.channel(payload.channel_id) is None:
             return
         if message.edited_at is None or "content" not in payload.data:
             return  # an embed unfurled, a pin: not a new text
@@ -106,7 +114,7 @@ class Watching(commands.Cog):
             return False  # seen live and in the catch-up: handled once
         written_at = message.edited_at if edited else message.created_at
         review_id = message_review_id(channel_id, message.id, message.edited_at if edited else None)
-        guild_id = message.guild.id
+        guild_id = guild_of(message)
         if edited:
             row = await self.state.run(self.state.db.message, channel_id, message.id)
             if row is not None and row.review_id == review_id:

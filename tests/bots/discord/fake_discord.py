@@ -92,6 +92,8 @@ class FakeDiscord:
         #: per second and bucket. Without them discord.py assumes a limit of 1 and sends one
         #: request per bucket (per channel, for reactions) at a time.
         self.rate_limit: int | None = None
+        #: A Discord-compatible server without slash commands answers their sync with 404.
+        self.refuse_commands = False
         self._ids = itertools.count(1)
         self._last_snowflake = 0
         self._seq = 0
@@ -647,6 +649,8 @@ class FakeDiscord:
                         },
                     }
                 )
+            case ["applications", _, "commands"] if method == "PUT" and self.refuse_commands:
+                return error(404, 0, "404: Not Found")
             case ["applications", _, "commands"] if method == "PUT":
                 body = await self._body(request)
                 self.commands = [

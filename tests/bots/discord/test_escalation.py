@@ -1,8 +1,8 @@
 """Escalate mode: confident negatives go to the mod-log channel with a jump link and the
 buttons "looks fine" / "delete message" (which says so when Manage Messages is missing).
 
-The worker serves a copy of the tiny checkpoint whose threshold is 0.99, so every review is a
-negative: the escalation is certain, whatever the random weights say.
+The worker serves a copy of the tiny checkpoint whose classifier bias says "negative" loudly
+(P(positive) near 0), so every review is a confident negative whatever the random weights say.
 """
 
 import json
@@ -28,10 +28,18 @@ MODERATOR = MANAGE_GUILD | 1 << 10
 
 @pytest.fixture(scope="module")
 def harsh_checkpoint(tiny_checkpoint: Path, tmp_path_factory) -> Path:
+    import torch
+    from safetensors.torch import load_file, save_file
+
     path = tmp_path_factory.mktemp("harsh") / "checkpoint"
     shutil.copytree(tiny_checkpoint, path)
+    weights = load_file(path / "model.safetensors")
+    (bias,) = [name for name in weights if name.endswith("out_proj.bias")]
+    weights[bias] = torch.tensor([12.0, -12.0])  # logits (negative, positive)
+    save_file(weights, path / "model.safetensors", metadata={"format": "pt"})
     meta = json.loads((path / META_FILE).read_text())
-    (path / META_FILE).write_text(json.dumps(meta | {"threshold": 0.99}))
+    # Another checkpoint, so another model version (the version is the content's hash).
+    (path / META_FILE).write_text(json.dumps(meta | {"base_model": "harsh-tiny"}))
     return path
 
 
@@ -49,7 +57,7 @@ async def escalating_server(fake: FakeDiscord, start_bot, bot_permissions=BOT_PE
         DiscordChannel(channel_id=channel, guild_id=guild_id, mode=DiscordMode.ESCALATE)
     )
     config = bot.state.config(guild_id).model_copy(
-        update={"mod_log_channel_id": mod_log, "escalate_confidence": 0.5, "unsure_band": 0.0}
+        update={"mod_log_channel_id": mod_log, "escalate_confidence": 0.95}
     )
     await bot.state.save_config(guild_id, config)
     return guild_id, channel, mod_log

@@ -32,6 +32,19 @@ def review_row(store, review_id: str):
         return session.get(ReviewRow, review_id)
 
 
+async def test_a_server_that_refuses_slash_commands_still_gets_its_reactions(
+    fake: FakeDiscord, start_bot, running_worker, store
+):
+    fake.refuse_commands = True
+    guild = fake.add_guild()
+    channel = fake.channels(guild)[0]
+    with running_worker(store=store):
+        await start_bot(watched_channels=str(channel))
+        message = await fake.post(channel, 101, REVIEW)
+        await fake.wait_until(lambda: fake.puts_on(channel, message))
+    assert fake.commands == []
+
+
 async def test_an_edited_review_is_classified_again_and_a_deleted_one_loses_its_text(
     fake: FakeDiscord, start_bot, running_worker, store
 ):

@@ -157,3 +157,20 @@ class OptOutRow(Base):
     source: Mapped[Source] = mapped_column(_enum(Source, "source"), primary_key=True)
     user_id: Mapped[str] = mapped_column(Text, primary_key=True)
     opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiKeyRow(Base):
+    """A key of the HTTP API. Only its SHA-256 is stored: a leaked database gives no usable key."""
+
+    __tablename__ = "api_keys"
+
+    #: Short random id, shown by `reviewbot api-keys list` and used to revoke.
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    #: Hex SHA-256 of the whole key (keys are 32 random bytes, so no slow hash is needed).
+    key_hash: Mapped[str] = mapped_column(Text, unique=True)
+    prefix: Mapped[str] = mapped_column(Text)
+    #: Requests per rate window; NULL: the API's default.
+    rate_limit: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -81,6 +81,13 @@ _SENTENCES = {
         "feedback_gone": "This review is no longer stored, so feedback cannot be recorded.",
         "not_text": "I can only classify text: send the review as a message.",
         "unavailable": "ReviewBot is having trouble right now; please try again in a minute.",
+        # The HTTP API (api/) and its page.
+        "batch_too_large": "A batch holds at most {limit} texts; this one has {count}.",
+        "body_too_large": "The request is too large (the limit is {limit} bytes).",
+        "not_found": "No review with this id: it was never sent, or its verdict has expired.",
+        "pending": "The review is queued; ask again at the address in Location.",
+        "key_required": "An API key is required: send it as 'Authorization: Bearer <key>'.",
+        "key_invalid": "This API key is not valid, or it was revoked.",
     },
     Language.ES: {
         "headline": "{emoji} {label} (confianza {confidence}) · idioma: {language}",
@@ -147,6 +154,12 @@ _SENTENCES = {
         "feedback_gone": "Esta reseña ya no está guardada, así que no se puede votar.",
         "not_text": "Solo puedo clasificar texto: envía la reseña como mensaje.",
         "unavailable": "ReviewBot tiene problemas ahora mismo; inténtalo de nuevo en un minuto.",
+        "batch_too_large": "Un lote admite como mucho {limit} textos; este tiene {count}.",
+        "body_too_large": "La petición es demasiado grande (el límite es {limit} bytes).",
+        "not_found": "No hay ninguna reseña con este id: no se envió, o su veredicto ya caducó.",
+        "pending": "La reseña está en cola; vuelve a preguntar en la dirección de Location.",
+        "key_required": "Hace falta una clave de API: envíala como 'Authorization: Bearer <clave>'.",
+        "key_invalid": "Esta clave de API no es válida o fue revocada.",
     },
 }
 

@@ -8,6 +8,7 @@ import logging
 
 import typer
 
+from api import cli as api_cli
 from bots import cli as bots_cli
 from frontend import cli as frontend_cli
 from jobs import cli as jobs_cli
@@ -33,5 +34,14 @@ def main() -> None:
     )
 
 
-for room in (model_cli, training_cli, worker_cli, frontend_cli, jobs_cli, storage_cli, bots_cli):
+for room in (
+    model_cli,
+    training_cli,
+    worker_cli,
+    frontend_cli,
+    api_cli,
+    jobs_cli,
+    storage_cli,
+    bots_cli,
+):
     room.register(app)

@@ -10,9 +10,10 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, Path, Request, Response
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -89,6 +90,9 @@ class Services:
         return self.limiters[limit]
 
 
+LangDep = Annotated[Language, Depends(request_language)]
+ReviewId = Annotated[str, Path(max_length=MAX_ID_CHARS)]
+
 bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
 key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The API key")
 
@@ -99,9 +103,9 @@ def services(request: Request) -> Services:
 
 async def caller(
     request: Request,
-    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-    header_key: str | None = Depends(key_header),
-    lang: Language = Depends(request_language),
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    header_key: Annotated[str | None, Depends(key_header)],
+    lang: LangDep,
 ) -> Caller:
     """The API key check (where keys are required) and its rate limit. The key is never logged."""
     state = services(request)
@@ -135,17 +139,20 @@ async def caller(
     return Caller(key)
 
 
-def _answer(outcome: Verdict | Pending, lang: Language, started: float, response: Response):
+CallerDep = Annotated[Caller, Depends(caller)]
+
+
+def _answer(outcome: Verdict | Pending, lang: Language, started: float):
     if isinstance(outcome, Pending):
-        return _pending(outcome.id, lang, response)
+        return _pending(outcome.id, lang)
     return VerdictOut.of(outcome, lang, total_ms=(time.perf_counter() - started) * 1000)
 
 
-def _pending(review_id: str, lang: Language, response: Response) -> PendingOut:
-    response.status_code = 202
-    response.headers["Location"] = f"/v1/reviews/{review_id}"
-    response.headers["Retry-After"] = "1"
-    return PendingOut(id=review_id, detail=sentence("pending", lang))
+def _pending(review_id: str, lang: Language) -> JSONResponse:
+    """202 with the id, Location and Retry-After (a JSONResponse: the route's model is the verdict)."""
+    body = PendingOut(id=review_id, detail=sentence("pending", lang))
+    headers = {"Location": f"/v1/reviews/{review_id}", "Retry-After": "1"}
+    return JSONResponse(body.model_dump(), 202, headers=headers)
 
 
 def _item(outcome, lang: Language):
@@ -237,10 +244,9 @@ def create_app(
     async def post_review(
         body: ReviewRequest,
         request: Request,
-        response: Response,
-        who: Caller = Depends(caller),
-        lang: Language = Depends(request_language),
-        idempotency_key: str | None = Header(None, max_length=200),
+        who: CallerDep,
+        lang: LangDep,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ):
         started = time.perf_counter()
         reviews = services(request).reviews
@@ -252,7 +258,7 @@ def create_app(
             reviews.wait_for(body.wait_s),
             lang,
         )
-        return _answer(outcome, lang, started, response)
+        return _answer(outcome, lang, started)
 
     @app.post(
         "/v1/reviews/batch",
@@ -263,9 +269,9 @@ def create_app(
     async def post_batch(
         body: BatchRequest,
         request: Request,
-        who: Caller = Depends(caller),
-        lang: Language = Depends(request_language),
-        idempotency_key: str | None = Header(None, max_length=200),
+        who: CallerDep,
+        lang: LangDep,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> BatchOut:
         reviews = services(request).reviews
         outcomes = await reviews.classify_many(
@@ -286,16 +292,15 @@ def create_app(
     )
     async def get_review(
         request: Request,
-        response: Response,
-        review_id: str = Path(max_length=MAX_ID_CHARS),
-        who: Caller = Depends(caller),
-        lang: Language = Depends(request_language),
+        review_id: ReviewId,
+        who: CallerDep,
+        lang: LangDep,
     ):
         outcome = await services(request).reviews.lookup(review_id)
         if outcome is None:
             raise ApiError.said(404, "not_found", lang)
         if isinstance(outcome, Pending):
-            return _pending(outcome.id, lang, response)
+            return _pending(outcome.id, lang)
         return VerdictOut.of(outcome, lang)
 
     @app.post(
@@ -307,9 +312,9 @@ def create_app(
     async def post_feedback(
         body: FeedbackRequest,
         request: Request,
-        review_id: str = Path(max_length=MAX_ID_CHARS),
-        who: Caller = Depends(caller),
-        lang: Language = Depends(request_language),
+        review_id: ReviewId,
+        who: CallerDep,
+        lang: LangDep,
     ) -> FeedbackOut:
         voter = f"{who.principal}:{body.user_id or 'default'}"
         await services(request).reviews.feedback(review_id, voter, body.label, lang)
@@ -326,8 +331,8 @@ def create_app(
     async def predict_single(
         body: PredictSingleRequest,
         request: Request,
-        who: Caller = Depends(caller),
-        lang: Language = Depends(request_language),
+        who: CallerDep,
+        lang: LangDep,
     ) -> PredictItem:
         reviews = services(request).reviews
         wait_s = reviews.settings.max_wait_s
@@ -347,8 +352,8 @@ def create_app(
     async def predict_batch(
         body: PredictBatchRequest,
         request: Request,
-        who: Caller = Depends(caller),
-        lang: Language = Depends(request_language),
+        who: CallerDep,
+        lang: LangDep,
     ) -> list[PredictItem]:
         reviews = services(request).reviews
         outcomes = await reviews.classify_many(
@@ -373,7 +378,7 @@ def create_app(
         responses=_errors(503),
         summary="Redis answers and at least one worker is alive",
     )
-    async def readyz(request: Request, lang: Language = Depends(request_language)):
+    async def readyz(request: Request, lang: LangDep):
         state = services(request)
         try:
             workers = await state.reviews.liveness.count()

@@ -3,6 +3,7 @@
 import logging
 import threading
 import time
+from typing import Self
 
 import uvicorn
 
@@ -29,16 +30,22 @@ class BackgroundServer:
     """The app in a uvicorn server on a thread of this process, on an ephemeral port when
     `settings.port` is 0. `with BackgroundServer(app, settings) as server: server.url`."""
 
-    def __init__(self, app, settings: ApiSettings, start_timeout_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        app,
+        settings: ApiSettings,
+        start_timeout_s: float = 60.0,
+        access_log: bool = False,
+    ) -> None:
         config = uvicorn.Config(
-            app, host=settings.host, port=settings.port, log_config=None, access_log=False
+            app, host=settings.host, port=settings.port, log_config=None, access_log=access_log
         )
         self.server = uvicorn.Server(config)
         self.start_timeout_s = start_timeout_s
         self.thread = threading.Thread(target=self.server.run, name="api-server", daemon=True)
         self.url = ""
 
-    def __enter__(self) -> "BackgroundServer":
+    def __enter__(self) -> Self:
         self.thread.start()
         deadline = time.monotonic() + self.start_timeout_s
         while not self.server.started:

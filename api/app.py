@@ -287,7 +287,7 @@ def create_app(
     @app.get(
         "/v1/reviews/{review_id}",
         response_model=VerdictOut,
-        responses={202: {"model": PendingOut}, **_errors(401, 404, 429, 503)},
+        responses={202: {"model": PendingOut}, **_errors(401, 404, 422, 429, 503)},
         summary="A review's verdict, or 202 while it is queued",
     )
     async def get_review(

@@ -8,6 +8,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from api.models import Problem
 from frontend.texts import interface_language, sentence, submit_error_text
@@ -88,6 +89,19 @@ def install_handlers(app: FastAPI) -> None:
             detail = "La petición no es válida: " + "; ".join(parts)
         problem = Problem(detail=detail, code="invalid_request")
         return JSONResponse(problem.model_dump(), 422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        # FastAPI's own refusals: a body that is not UTF-8 (400), an unknown path (404), a wrong
+        # method (405). Same shape as every other error; a body that cannot be read is one more
+        # invalid request (422), like a body that is not JSON.
+        if error.status_code == 400:
+            detail = "The request body could not be read: send UTF-8 JSON."
+            if request_language(request) == Language.ES:
+                detail = "No se pudo leer el cuerpo de la petición: envía JSON en UTF-8."
+            return JSONResponse(Problem(detail=detail, code="invalid_request").model_dump(), 422)
+        problem = Problem(detail=str(error.detail), code=f"http_{error.status_code}")
+        return JSONResponse(problem.model_dump(), error.status_code, headers=error.headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -119,7 +119,7 @@ def test_with_keys_required_a_request_needs_a_valid_unrevoked_key(
     assert bearer.status_code == 200 and header.status_code == 200
     assert open_routes == [200, 200, 200]
     assert revoked.status_code == 401
-    assert "POST /v1/reviews HTTP/1.1\" 401" in caplog.text  # the access log was captured
+    assert 'POST /v1/reviews HTTP/1.1" 401' in caplog.text  # the access log was captured
     assert secret not in caplog.text
 
 

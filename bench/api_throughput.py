@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from worker_throughput import SHAPES, build_model, review_texts  # noqa: E402
+from worker_throughput import SHAPES, build_model, review_texts
 
 BASELINE_APP = '''
 """The old app's design: one pipeline() call per request, in the web process."""

@@ -34,7 +34,7 @@ class Stack:
     worker: object
 
     def client(self, **headers: str) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+        return httpx.Client(base_url=self.url, headers=headers, timeout=180)
 
 
 @contextmanager

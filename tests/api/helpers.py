@@ -25,7 +25,17 @@ def with_db(url: str, db: int) -> str:
 
 
 def api_settings(**values) -> ApiSettings:
-    defaults = {"host": "127.0.0.1", "port": 0, "batch_max_texts": 16, "max_body_bytes": 65_536}
+    """Small limits to test them; long waits and a wide heartbeat window, so that a loaded
+    2-core CI box (a worker starved for seconds) changes no answer."""
+    defaults = {
+        "host": "127.0.0.1",
+        "port": 0,
+        "batch_max_texts": 16,
+        "max_body_bytes": 65_536,
+        "default_wait_s": 60,
+        "max_wait_s": 120,
+        "worker_fresh_s": 30,
+    }
     return ApiSettings(**(defaults | values))
 
 

@@ -26,7 +26,7 @@ def test_without_a_live_worker_readyz_and_requests_answer_503_and_nothing_is_que
     url, client = spare_redis
     # A worker killed long ago left its heartbeat behind: stale, so not a live worker.
     client.hset(RATE_KEY, "dead-worker", f"50.0 {time.time() - 3600:.0f}")
-    with api_server(url) as base, httpx.Client(base_url=base) as http:
+    with api_server(url) as base, httpx.Client(base_url=base, timeout=180) as http:
         ready = http.get("/readyz")
         single = http.post("/v1/reviews", json={"text": "Lovely."})
         batch = http.post("/v1/reviews/batch", json={"texts": ["Lovely.", "Dull."]})
@@ -42,7 +42,7 @@ def test_without_a_live_worker_readyz_and_requests_answer_503_and_nothing_is_que
 def test_a_real_worker_is_seen_alive_by_its_heartbeat_and_gone_once_it_stops(
     api_server, running_worker, redis_url
 ):
-    with api_server(redis_url) as base, httpx.Client(base_url=base) as http:
+    with api_server(redis_url) as base, httpx.Client(base_url=base, timeout=180) as http:
         assert http.get("/readyz").status_code == 503
         with running_worker():
             until(lambda: http.get("/readyz").status_code == 200, "the worker's heartbeat")
@@ -58,7 +58,10 @@ def test_a_full_queue_is_429_with_retry_after_and_a_full_batch_too(spare_redis, 
     for _ in range(3):  # three reviews waiting for a worker that is stuck but alive
         client.xadd(stream.stream, review_fields(Review(text="queued", source=Source.API)))
     beat(client)
-    with api_server(url, stream_settings=stream) as base, httpx.Client(base_url=base) as http:
+    with (
+        api_server(url, stream_settings=stream) as base,
+        httpx.Client(base_url=base, timeout=180) as http,
+    ):
         single = http.post("/v1/reviews", json={"text": "One more."})
         batch = http.post("/v1/reviews/batch", json={"texts": ["a", "b"]})
     expected = retry_after(3, client.hgetall(RATE_KEY))
@@ -99,7 +102,10 @@ def test_with_keys_required_a_request_needs_a_valid_unrevoked_key(
     caplog.set_level(logging.DEBUG)
     secret = make_key("service")
     settings = api_settings(require_keys=True, key_cache_s=0)
-    with api_server(stack.redis_url, settings) as base, httpx.Client(base_url=base) as http:
+    with (
+        api_server(stack.redis_url, settings) as base,
+        httpx.Client(base_url=base, timeout=180) as http,
+    ):
         missing = http.post("/v1/reviews", json={"text": "Good."})
         wrong = http.post(
             "/v1/reviews", json={"text": "Good."}, headers={"Authorization": "Bearer rb_nope"}
@@ -127,7 +133,10 @@ def test_a_key_over_its_rate_gets_429_with_retry_after(stack, api_server, make_k
     secret = make_key("tight", rate_limit=2)
     settings = api_settings(require_keys=True, rate_window_s=30)
     headers = {"Authorization": f"Bearer {secret}"}
-    with api_server(stack.redis_url, settings) as base, httpx.Client(base_url=base) as http:
+    with (
+        api_server(stack.redis_url, settings) as base,
+        httpx.Client(base_url=base, timeout=180) as http,
+    ):
         answers = [
             http.post("/v1/reviews", json={"text": "Good.", "wait_s": 0}, headers=headers)
             for _ in range(3)

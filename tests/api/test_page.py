@@ -23,7 +23,7 @@ from storage.schema import FeedbackRow
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-WAIT_S = 30
+WAIT_S = 120
 
 
 def _require_browser() -> None:

@@ -10,6 +10,7 @@ import typer
 
 from api import cli as api_cli
 from bots import cli as bots_cli
+from drift import cli as drift_cli
 from frontend import cli as frontend_cli
 from jobs import cli as jobs_cli
 from model import cli as model_cli
@@ -42,6 +43,7 @@ for room in (
     api_cli,
     jobs_cli,
     storage_cli,
+    drift_cli,
     bots_cli,
 ):
     room.register(app)

@@ -25,10 +25,10 @@ def create_command(
     """Make a key and print it once: only its hash is stored."""
     from api.keys import new_key
     from storage import open_store
-    from storage.cli import _clear_errors
+    from storage.cli import clear_errors
 
     key = new_key()
-    with _clear_errors(), open_store() as store:
+    with clear_errors(), open_store() as store:
         store.add_api_key(key.id, name, key.key_hash, key.prefix, rate_limit)
     typer.echo(f"id {key.id} ({name}); the key, shown only now:", err=True)
     typer.echo(key.secret)
@@ -43,9 +43,9 @@ def list_command(
     from rich.table import Table
 
     from storage import open_store
-    from storage.cli import _clear_errors
+    from storage.cli import clear_errors
 
-    with _clear_errors(), open_store() as store:
+    with clear_errors(), open_store() as store:
         keys = store.api_keys(include_revoked=all_keys)
     table = Table("id", "key", "name", "rate limit", "created", "revoked")
     for key in keys:
@@ -66,9 +66,9 @@ def revoke_command(
 ) -> None:
     """Revoke a key (running APIs stop taking it within REVIEWBOT_API_KEY_CACHE_S)."""
     from storage import open_store
-    from storage.cli import _clear_errors
+    from storage.cli import clear_errors
 
-    with _clear_errors(), open_store() as store:
+    with clear_errors(), open_store() as store:
         revoked = store.revoke_api_key(key_id)
     if not revoked:
         typer.secho(f"no active key {key_id!r}", fg="red", err=True)

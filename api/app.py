@@ -223,16 +223,6 @@ def create_app(
     )
     install_handlers(app)
 
-    @app.middleware("http")
-    async def count_requests(request: Request, call_next):
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        metrics.REQUESTS.labels(template, request.method, str(response.status_code)).inc()
-        metrics.REQUEST_SECONDS.labels(template).observe(time.perf_counter() - started)
-        return response
-
     # -- reviews -------------------------------------------------------------------------------
 
     @app.post(
@@ -411,6 +401,7 @@ def create_app(
     async def page() -> HTMLResponse:
         return HTMLResponse(page_html(settings))
 
+    app.add_middleware(metrics.RequestMetrics)
     # Outermost: a body over the limit is refused before FastAPI reads it.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -5,6 +5,7 @@ with the "unavailable" sentence."""
 
 import logging
 
+import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -102,6 +103,16 @@ def install_handlers(app: FastAPI) -> None:
             return JSONResponse(Problem(detail=detail, code="invalid_request").model_dump(), 422)
         problem = Problem(detail=str(error.detail), code=f"http_{error.status_code}")
         return JSONResponse(problem.model_dump(), error.status_code, headers=error.headers)
+
+    @app.exception_handler(redis.RedisError)
+    async def redis_down(request: Request, error: redis.RedisError) -> JSONResponse:
+        # Redis restarting or stalled: the review may or may not be queued; a retry with the
+        # same Idempotency-Key is safe either way.
+        log.warning("%s %s: Redis unavailable: %r", request.method, request.url.path, error)
+        problem = Problem(
+            detail=sentence("unavailable", request_language(request)), code="unavailable"
+        )
+        return JSONResponse(problem.model_dump(), 503, headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -18,7 +18,9 @@ import redis
 from api.app import create_app
 from api.server import BackgroundServer
 from api.settings import ApiSettings
+from frontend.client import ReviewClient
 from model import ModelSettings
+from reviewbot.messages import Review, Source
 from reviewbot.settings import StreamSettings
 from tests.api.helpers import SPARE_DB, STACK_DB, api_settings, until, with_db
 from worker.runner import build_worker
@@ -71,12 +73,24 @@ def stack(redis_server_url: str, tiny_checkpoint: Path, history) -> Iterator[Sta
     thread.start()
     settings = api_settings()
     try:
+        warm_up(url)
         with serving(create_app(settings, redis_url=url, store=history), settings) as server:
             until(lambda: httpx.get(server.url + "/readyz").status_code == 200, "a ready API")
             yield Stack(server.url, url, client, history, worker)
     finally:
         worker.stop.set()
         thread.join(timeout=30)
+        client.close()
+
+
+def warm_up(redis_url: str) -> None:
+    """One review through the worker before the API serves: its first batch loads the language
+    detector, which holds the GIL for seconds, and the API shares this process in the tests (not
+    in production), so its Redis reads would time out meanwhile."""
+    client = ReviewClient(redis.Redis.from_url(redis_url, decode_responses=True))
+    try:
+        client.classify(Review(text="warm up", source=Source.API), timeout=120)
+    finally:
         client.close()
 
 

@@ -17,6 +17,7 @@ from reviewbot.messages import Review, Source
 from reviewbot.protocol import RATE_KEY, review_fields
 from reviewbot.settings import StreamSettings
 from reviewbot.validation import Busy
+from tests.api.conftest import warm_up
 from tests.api.helpers import api_settings, beat, until
 
 
@@ -45,6 +46,7 @@ def test_a_real_worker_is_seen_alive_by_its_heartbeat_and_gone_once_it_stops(
     with api_server(redis_url) as base, httpx.Client(base_url=base, timeout=180) as http:
         assert http.get("/readyz").status_code == 503
         with running_worker():
+            warm_up(redis_url)
             until(lambda: http.get("/readyz").status_code == 200, "the worker's heartbeat")
             time.sleep(1.5)  # idle for more than a heartbeat: still alive
             assert http.get("/readyz").json()["workers"] == 1

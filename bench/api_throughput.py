@@ -82,6 +82,12 @@ def start(command: list[str], env: dict, log: Path) -> subprocess.Popen:
     return subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:
@@ -167,9 +173,12 @@ def main() -> None:
         base = f"http://127.0.0.1:{api_port}"
         wait_http(base + "/readyz", api, work / "a.log")
         asyncio.run(load(base, warmup, args.concurrency))
+        pids = {"api": api.pid, "worker": worker.pid, "redis": server.pid}
+        before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         results["API -> Redis stream -> worker (micro-batches)"] = asyncio.run(
             load(base, texts, args.concurrency)
         )
+        cpu = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
     finally:
         stop(api)
         stop(worker)
@@ -186,9 +195,11 @@ def main() -> None:
         base = f"http://127.0.0.1:{old_port}"
         wait_http(base + "/docs", old, work / "old.log")
         asyncio.run(load(base, warmup, args.concurrency))
+        before_old = cpu_seconds(old.pid)
         results["web process, pipeline() per request (old app)"] = asyncio.run(
             load(base, texts, args.concurrency)
         )
+        cpu["old app"] = cpu_seconds(old.pid) - before_old
     finally:
         stop(old)
 
@@ -200,6 +211,13 @@ def main() -> None:
         print(f"{name:50s} {rate:8.1f} requests/s  {percentiles(latencies)}")
     (ours, _), (theirs, _) = results.values()
     print(f"{'speed-up':50s} {ours / theirs:8.1f}x")
+    per_request = ", ".join(
+        f"{name} {1000 * seconds / args.requests:.2f}" for name, seconds in cpu.items()
+    )
+    print(f"CPU ms per request: {per_request}")
+    print(
+        f"load average at the end: {os.getloadavg()[0]:.1f} (other work on this machine skews all figures)"
+    )
 
 
 if __name__ == "__main__":

@@ -104,12 +104,20 @@ async def load(base_url: str, texts: list[str], concurrency: int) -> tuple[float
     queue = iter(texts)
     latencies: list[float] = []
     failures: list[str] = []
+    resets = 0
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
 
     async def user(client: httpx.AsyncClient) -> None:
+        nonlocal resets
         for text in queue:
             started = time.perf_counter()
-            answer = await client.post("/predict_single", json={"text": text})
+            try:
+                answer = await client.post("/predict_single", json={"text": text})
+            except httpx.ReadError:
+                # A kept-alive connection the server closed as it was reused: sent again on a
+                # new one (counted, and the time of both tries is the request's latency).
+                resets += 1
+                answer = await client.post("/predict_single", json={"text": text})
             latencies.append((time.perf_counter() - started) * 1000)
             if answer.status_code != 200:
                 failures.append(f"{answer.status_code} {answer.text[:200]}")
@@ -120,6 +128,8 @@ async def load(base_url: str, texts: list[str], concurrency: int) -> tuple[float
         elapsed = time.perf_counter() - started
     if failures:
         sys.exit(f"{len(failures)} requests failed, e.g. {failures[0]}")
+    if resets:
+        print(f"{base_url}: {resets} requests sent again after a connection reset")
     return len(texts) / elapsed, latencies
 
 

@@ -130,6 +130,13 @@ _SENTENCES = {
         "marked_fine": "Marked fine by {moderator}.",
         "deleted_by": "Deleted by {moderator}.",
         "message_gone": "That message is already gone.",
+        # The HTTP API (api/) and its page.
+        "batch_too_large": "A batch holds at most {limit} texts; this one has {count}.",
+        "body_too_large": "The request is too large (the limit is {limit} bytes).",
+        "not_found": "No review with this id: it was never sent, or its verdict has expired.",
+        "pending": "The review is queued; ask again at the address in Location.",
+        "key_required": "An API key is required: send it as 'Authorization: Bearer <key>'.",
+        "key_invalid": "This API key is not valid, or it was revoked.",
     },
     Language.ES: {
         "headline": "{emoji} {label} (confianza {confidence}) · idioma: {language}",
@@ -247,6 +254,12 @@ _SENTENCES = {
         "marked_fine": "{moderator} lo marcó como correcto.",
         "deleted_by": "Borrado por {moderator}.",
         "message_gone": "Ese mensaje ya no existe.",
+        "batch_too_large": "Un lote admite como mucho {limit} textos; este tiene {count}.",
+        "body_too_large": "La petición es demasiado grande (el límite es {limit} bytes).",
+        "not_found": "No hay ninguna reseña con este id: no se envió, o su veredicto ya caducó.",
+        "pending": "La reseña está en cola; vuelve a preguntar en la dirección de Location.",
+        "key_required": "Hace falta una clave de API: envíala como 'Authorization: Bearer <clave>'.",
+        "key_invalid": "Esta clave de API no es válida o fue revocada.",
     },
 }
 

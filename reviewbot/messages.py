@@ -133,3 +133,21 @@ class DiscordChannel(BaseModel):
     mode: DiscordMode = DiscordMode.MONITOR
     #: The newest message handled; catch-up reads the history after it.
     last_message_id: int | None = None
+class ApiKey(BaseModel):
+    """An HTTP API key as storage keeps it: never the key itself, only its SHA-256 and the first
+    characters a person recognises it by (`reviewbot api-keys list`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    #: The key's first characters ("rb_" + 6), enough to tell keys apart in a list or a log.
+    prefix: str
+    #: Requests per rate window for this key; None: the API's default (REVIEWBOT_API_RATE_LIMIT).
+    rate_limit: int | None = None
+    created_at: AwareDatetime
+    revoked_at: AwareDatetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

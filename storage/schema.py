@@ -217,3 +217,18 @@ class DiscordMessageRow(Base):
         Index("ix_discord_messages_author", "guild_id", "author_id"),
         Index("ix_discord_messages_review", "review_id"),
     )
+class ApiKeyRow(Base):
+    """A key of the HTTP API. Only its SHA-256 is stored: a leaked database gives no usable key."""
+
+    __tablename__ = "api_keys"
+
+    #: Short random id, shown by `reviewbot api-keys list` and used to revoke.
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    #: Hex SHA-256 of the whole key (keys are 32 random bytes, so no slow hash is needed).
+    key_hash: Mapped[str] = mapped_column(Text, unique=True)
+    prefix: Mapped[str] = mapped_column(Text)
+    #: Requests per rate window; NULL: the API's default.
+    rate_limit: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -71,7 +71,7 @@ class Daemon:
     @property
     def env(self) -> dict[str, str]:
         """Environment for docker and compose commands aimed at this daemon only."""
-        return {**os.environ, "DOCKER_HOST": f"unix://{self.socket}", "COMPOSE_BAKE": "false"}
+        return {**os.environ, "DOCKER_HOST": f"unix://{self.socket}"}
 
     def docker(self, *args: str, check: bool = True, timeout: float = 600, **kwargs):
         return subprocess.run(

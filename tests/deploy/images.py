@@ -121,25 +121,80 @@ def image_extras(pyproject: Path) -> list[str]:
     return [name for name in groups if name != "test"]
 
 
-def wheelhouse(repo: Path) -> Path:
-    """A folder with every wheel the images install, built with pip when not cached."""
+def _requires(wheel: Path) -> list[str]:
+    """Requires-Dist lines of a wheel's METADATA."""
+    import zipfile
+
+    with zipfile.ZipFile(wheel) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        metadata = archive.read(name).decode("utf-8", "replace")
+    return [line.split(":", 1)[1].strip() for line in metadata.splitlines()
+            if line.startswith("Requires-Dist:")]  # fmt: skip
+
+
+def missing_for(folder: Path, requirements: list[str], python_version: str) -> list[str]:
+    """Requirements an interpreter of `python_version` needs that `folder` has no wheel for.
+
+    `pip wheel` resolves for the host's Python; the image's can differ in markers (Debian
+    bookworm's 3.11.2 needs async-timeout for redis, which the host's 3.11.7 does not).
+    """
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name, parse_wheel_filename
+
+    wheels = {parse_wheel_filename(w.name)[0]: w for w in folder.glob("*.whl")}
+    environment = {"python_full_version": python_version,
+                   "python_version": ".".join(python_version.split(".")[:2])}  # fmt: skip
+    todo = [Requirement(line) for line in requirements]
+    seen: set[tuple[str, frozenset]] = set()
+    missing: list[str] = []
+    while todo:
+        requirement = todo.pop()
+        key = (canonicalize_name(requirement.name), frozenset(requirement.extras))
+        if key in seen:
+            continue
+        seen.add(key)
+        if key[0] not in wheels:
+            missing.append(str(requirement).split(";")[0])
+            continue
+        for line in _requires(wheels[key[0]]):
+            child = Requirement(line)
+            extras = [*requirement.extras, ""]
+            if child.marker is None or any(
+                child.marker.evaluate({**environment, "extra": extra}) for extra in extras
+            ):
+                todo.append(child)
+    return missing
+
+
+def wheelhouse(repo: Path, python_version: str) -> Path:
+    """A folder with every wheel the images install for their `python_version`, built with pip
+    on the host when not cached."""
     pyproject, script = repo / "pyproject.toml", repo / "docker" / "requirements.py"
-    key = hashlib.sha256(pyproject.read_bytes() + script.read_bytes()).hexdigest()[:12]
+    key = hashlib.sha256(
+        pyproject.read_bytes() + script.read_bytes() + python_version.encode()
+    ).hexdigest()[:12]
     folder = cache_dir() / f"wheelhouse-{key}"
     if folder.is_dir():
         return folder
     partial = folder.with_suffix(".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    requirements = subprocess.run(
+    lines = subprocess.run(
         [sys.executable, str(script), ",".join(image_extras(pyproject)), str(pyproject)],
         check=True, capture_output=True, text=True,
     ).stdout.splitlines()  # fmt: skip
     # setuptools and wheel: the image builds the project itself (build isolation, no index).
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "-w", str(partial), *filter(None, requirements),
-         "setuptools>=77", "wheel"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    requirements = [*filter(None, lines), "setuptools>=77", "wheel"]
+    wanted = requirements
+    for _ in range(5):  # a missing wheel's own dependencies are fetched with it
+        subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "-q", "-w", str(partial), *wanted],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        wanted = missing_for(partial, requirements, python_version)
+        if not wanted:
+            break
+    else:
+        raise RuntimeError(f"no wheels for {wanted} (Python {python_version})")
     partial.rename(folder)
     return folder
 

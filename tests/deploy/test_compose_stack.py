@@ -12,6 +12,7 @@ started and a review goes through POST /v1/reviews). Telegram and Discord: see
 `FRONTEND_CHECKS_TODO` at the end.
 """
 
+import fcntl
 import json
 import os
 import shutil
@@ -110,21 +111,31 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def docker_daemon() -> Iterator[Daemon]:
+    """A private dockerd; its data root is kept in the cache folder between runs
+    (REVIEWBOT_CI_KEEP_DOCKER_DATA=0: a temporary one, deleted at the end)."""
     if os.geteuid() != 0:
         _unavailable("dockerd needs root")
     if missing := missing_tools():
         _unavailable(f"{', '.join(missing)} missing (apt-get install docker.io debootstrap)")
+    keep = os.environ.get("REVIEWBOT_CI_KEEP_DOCKER_DATA", "1") != "0"
     root = Path(tempfile.mkdtemp(prefix="rb-dockerd-", dir="/tmp"))  # short: socket paths
-    try:
-        daemon = start(root)
-    except RuntimeError as exc:
-        shutil.rmtree(root, ignore_errors=True)
-        _unavailable(f"dockerd could not be started: {exc}")
-    try:
-        yield daemon
-    finally:
-        stop(daemon)
-        assert not root.exists(), f"{root} left behind"
+    data_root = images.cache_dir() / "docker-data" if keep else root / "data"
+    # One test run at a time per data root (a second one waits here).
+    with (images.cache_dir() / "docker-data.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            daemon = start(root, data_root)
+        except RuntimeError as exc:
+            shutil.rmtree(root, ignore_errors=True)
+            _unavailable(f"dockerd could not be started: {exc}")
+        try:
+            yield daemon
+        finally:
+            if keep:  # what this run's builds superseded
+                daemon.docker("image", "prune", "-f", check=False)
+                daemon.docker("builder", "prune", "-f", "--keep-storage", "8GB", check=False)
+            stop(daemon, keep_data=keep)
+            assert not root.exists(), f"{root} left behind"
 
 
 @pytest.fixture(scope="module")
@@ -168,9 +179,11 @@ def stack(docker_daemon: Daemon) -> Iterator[Stack]:
         timings,
     )
     try:
-        # Readable by the containers' user (uid 10001): mkdtemp makes 0700 folders.
-        checkpoint_root.chmod(0o755)
         build_tiny_checkpoint(checkpoint_root / "tiny", threshold=0.5)
+        # Readable by the containers' user (uid 10001): mkdtemp makes 0700 folders and
+        # safetensors writes 0600 files.
+        for path in [checkpoint_root, *checkpoint_root.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
         mark = phase("tiny checkpoint", started)
 
         base_tar, services_tar = images.rootfs_tarballs()
@@ -182,13 +195,19 @@ def stack(docker_daemon: Daemon) -> Iterator[Stack]:
         stack.env["CI_SERVICES_IMAGE"] = f"reviewbot-ci-services:{key}"
         mark = phase("docker import", mark)
 
-        wheels = images.wheelhouse(REPO)
+        python_version = docker_daemon.docker(
+            "run", "--rm", "--network", "none", stack.env["REVIEWBOT_BASE_IMAGE"],
+            "python3", "-c", "import platform; print(platform.python_version())",
+        ).stdout.strip()  # fmt: skip
+        wheels = images.wheelhouse(REPO, python_version)
         wheel_links = images.link_wheels(wheels, REPO / "docker" / "wheelhouse")
         mark = phase("wheelhouse (pip wheel or cache)", mark)
 
         stack.compose("build", timeout=800)
         mark = phase("compose build", mark)
 
+        # A run that was killed may have left its stack (the data root is kept): start clean.
+        stack.compose("down", "-v", "--remove-orphans", "--timeout", "5")
         stack.compose("up", "-d", "--wait", "--wait-timeout", "300", timeout=400)
         phase("compose up --wait", mark)
         stack.report["images"] = {

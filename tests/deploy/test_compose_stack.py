@@ -356,7 +356,8 @@ def test_restarting_redis_loses_no_queued_review(stack: Stack):
         client.close()
     stack.compose("restart", "redis")
     _wait_healthy(stack, "redis", 60)
-    stack.compose("start", "worker")
+    # up --no-deps: `start` would run the one-shots again first.
+    stack.compose("up", "-d", "--no-deps", "--wait", "worker", timeout=300)
     client = _client(stack)
     try:
         verdicts = [client.wait_result(review_id, timeout=120) for review_id in ids]

@@ -50,7 +50,7 @@ def compose_binary() -> Path:
 
 
 def _links() -> set[str]:
-    out = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    out = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=True).stdout
     return {line.split(": ")[1].split("@")[0] for line in out.splitlines() if ": " in line}
 
 
@@ -164,10 +164,10 @@ def stop(daemon: Daemon, timeout_s: float = 30, keep_data: bool = True) -> None:
         if line.split()[1].startswith(roots)
     ]
     for mount in sorted(mounts, key=len, reverse=True):
-        subprocess.run(["umount", "-l", mount], capture_output=True)
+        subprocess.run(["umount", "-l", mount], capture_output=True, check=False)
     for link in _links() - daemon.links_before:
         if link.startswith(("docker", "br-", "veth")):
-            subprocess.run(["ip", "link", "delete", link], capture_output=True)
+            subprocess.run(["ip", "link", "delete", link], capture_output=True, check=False)
     # rm -rf: much faster than shutil.rmtree on the hundreds of thousands of files of a data root.
     subprocess.run(["rm", "-rf", str(daemon.root)], check=False)
     if not keep_data:

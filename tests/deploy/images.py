@@ -69,7 +69,9 @@ def _debootstrap(packages: list[str], rootfs: Path) -> None:
             check=True, capture_output=True, text=True,
         )  # fmt: skip
     except subprocess.CalledProcessError as exc:
-        raise RuntimeError(f"debootstrap failed:\n{exc.stdout[-2000:]}{exc.stderr[-2000:]}") from exc
+        raise RuntimeError(
+            f"debootstrap failed:\n{exc.stdout[-2000:]}{exc.stderr[-2000:]}"
+        ) from exc
 
 
 def _services_layout(rootfs: Path) -> None:

@@ -78,7 +78,7 @@ class Stack:
         result = subprocess.run(
             [str(compose_binary()), "--project-directory", str(REPO), "-p", PROJECT,
              *files, *profiles, *args],
-            env=self.env, capture_output=True, text=True, timeout=timeout, cwd=REPO,
+            env=self.env, capture_output=True, text=True, timeout=timeout, cwd=REPO, check=False,
         )  # fmt: skip
         if check and result.returncode != 0:
             raise AssertionError(
@@ -93,9 +93,10 @@ class Stack:
         base = [str(compose_binary()), "--project-directory", str(REPO), "-p", PROJECT, *files]
         try:
             ps = subprocess.run([*base, "ps", "-a"], env=self.env, capture_output=True,
-                                text=True, timeout=60, cwd=REPO).stdout  # fmt: skip
+                                text=True, timeout=60, cwd=REPO, check=False).stdout  # fmt: skip
             logs = subprocess.run([*base, "logs", "--no-color", "--tail", "25"], env=self.env,
-                                  capture_output=True, text=True, timeout=60, cwd=REPO).stdout  # fmt: skip
+                                  capture_output=True, text=True, timeout=60, cwd=REPO,
+                                  check=False).stdout  # fmt: skip
         except subprocess.TimeoutExpired:
             return "(no diagnostics: compose did not answer)"
         return f"--- ps\n{ps}\n--- logs\n{logs[-6000:]}"
@@ -189,8 +190,13 @@ def stack(docker_daemon: Daemon) -> Iterator[Stack]:
         base_tar, services_tar = images.rootfs_tarballs()
         mark = phase("base images (debootstrap or cache)", mark)
         key = base_tar.stem.split("-", 1)[1]
-        docker_daemon.docker("import", str(base_tar), f"reviewbot-ci-base:{key}")
-        docker_daemon.docker("import", str(services_tar), f"reviewbot-ci-services:{key}")
+        for tarball, name in (
+            (base_tar, "reviewbot-ci-base"),
+            (services_tar, "reviewbot-ci-services"),
+        ):
+            # The kept data root may have it already: importing again would orphan the old copy.
+            if docker_daemon.docker("image", "inspect", f"{name}:{key}", check=False).returncode:
+                docker_daemon.docker("import", str(tarball), f"{name}:{key}")
         stack.env["REVIEWBOT_BASE_IMAGE"] = f"reviewbot-ci-base:{key}"
         stack.env["CI_SERVICES_IMAGE"] = f"reviewbot-ci-services:{key}"
         mark = phase("docker import", mark)

@@ -241,11 +241,11 @@ def stack(docker_daemon: Daemon) -> Iterator[Stack]:
 def _client(stack: Stack):
     import redis
 
-    from worker.client import ReviewClient
-    from worker.settings import WorkerSettings
+    from frontend.client import ReviewClient
+    from reviewbot.settings import StreamSettings
 
     return ReviewClient(redis.Redis.from_url(stack.redis_url, decode_responses=True),
-                        WorkerSettings())  # fmt: skip
+                        StreamSettings())  # fmt: skip
 
 
 def _stored(stack: Stack, ids: list[str], timeout_s: float = 60) -> dict[str, int]:

@@ -37,8 +37,9 @@ PROJECT = "reviewbot-ci"
 IMAGE_PREFIX = "reviewbot-ci"
 IN_CI = os.environ.get("CI") == "true"
 
-# Setup (build + up) and the checks share one module-scoped stack: the first test pays for it.
-pytestmark = pytest.mark.timeout(900)
+# Setup (build + up) and the checks share one module-scoped stack: the first test pays for it
+# (a clean machine under load: ~12 min of debootstrap, pip and builds).
+pytestmark = pytest.mark.timeout(1500)
 
 
 def _unavailable(reason: str) -> None:

@@ -114,6 +114,9 @@ def rootfs_tarballs() -> tuple[Path, Path]:
             _tar(rootfs, tarball)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    for stale in [*cache.glob("base-*.tar"), *cache.glob("services-*.tar")]:
+        if stale not in (base_tar, services_tar):
+            stale.unlink()
     return base_tar, services_tar
 
 
@@ -198,6 +201,9 @@ def wheelhouse(repo: Path, python_version: str) -> Path:
     else:
         raise RuntimeError(f"no wheels for {wanted} (Python {python_version})")
     partial.rename(folder)
+    for stale in cache_dir().glob("wheelhouse-*"):  # older pyprojects' (~0.6 GB each)
+        if stale != folder:
+            shutil.rmtree(stale, ignore_errors=True)
     return folder
 
 

@@ -135,7 +135,7 @@ def docker_daemon() -> Iterator[Daemon]:
         finally:
             if keep:  # what this run's builds superseded
                 daemon.docker("image", "prune", "-f", check=False)
-                daemon.docker("builder", "prune", "-f", "--keep-storage", "4GB", check=False)
+                daemon.docker("builder", "prune", "-f", "--keep-storage", "8GB", check=False)
             stop(daemon, keep_data=keep)
             assert not root.exists(), f"{root} left behind"
 

@@ -15,6 +15,9 @@ FRONTEND_API = [
     "reviewbot.validation",
     "reviewbot.messages",
     "jobs.queueing",
+    "bots.discord.decision",
+    "bots.discord.settings",
+    "bots.discord.cli",
 ]
 HEAVY = ["torch", "transformers", "sqlalchemy", "worker.service", "worker.stream", "model"]
 

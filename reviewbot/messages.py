@@ -80,3 +80,19 @@ class Verdict(BaseModel):
     @property
     def ok(self) -> bool:
         return self.prediction is not None
+
+
+class UsageStats(BaseModel):
+    """The figures the bots' admin command (/stats) shows, read from the history."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reviews_today: int
+    reviews_7d: int
+    #: Share of the served answers of the last 7 days that were positive (None: no answers).
+    positive_rate_7d: float | None
+    #: Median seconds from a review's arrival to its answer being sent, last 7 days.
+    p50_answer_s: float | None
+    #: The model version and threshold of the latest served answer.
+    model_version: str | None
+    threshold: float | None

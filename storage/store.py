@@ -2,15 +2,15 @@
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Self
 
-from sqlalchemy import Engine, and_, delete, or_, select, update
+from sqlalchemy import Engine, and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from reviewbot.messages import Label, Prediction, Review, Source, Verdict
+from reviewbot.messages import Label, Prediction, Review, Source, UsageStats, Verdict
 from storage.engine import dialect_of, unavailable_as_store_error
 from storage.schema import FeedbackRow, ModelVersion, OptOutRow, PredictionRow, ReviewRow
 
@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 ID_CHUNK = 500
 #: Reviews read per query while streaming history, so no read transaction stays open for long.
 PAGE_SIZE = 1000
+#: Latest answered reviews the /stats median is taken over.
+STATS_SAMPLE = 10_000
 
 
 def _translating_errors(method: Callable) -> Callable:
@@ -224,6 +226,55 @@ class Store:
             removed = session.execute(delete(ReviewRow).where(ReviewRow.id.in_(own))).rowcount
         log.info("forgot %d reviews of %s user %s", removed, source.value, user_id)
         return removed
+
+    # -- the admins' figures (/stats of the bots) -------------------------------------------
+
+    @_translating_errors
+    def usage_stats(self, now: datetime | None = None) -> UsageStats:
+        """Reviews today (UTC) and in the last 7 days, their positive rate, the median time to
+        an answer, and the model serving the latest answer."""
+        now = now or datetime.now(UTC)
+        today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        week = now - timedelta(days=7)
+        served = and_(PredictionRow.review_id == ReviewRow.id, PredictionRow.served)
+        with self._session() as session:
+            count_today = session.scalar(
+                select(func.count()).select_from(ReviewRow).where(ReviewRow.received_at >= today)
+            )
+            count_week, positive, labelled = session.execute(
+                select(
+                    func.count(ReviewRow.id),
+                    func.sum(case((PredictionRow.label == Label.POSITIVE, 1), else_=0)),
+                    func.count(PredictionRow.review_id),
+                )
+                .select_from(ReviewRow)
+                .outerjoin(PredictionRow, served)
+                .where(ReviewRow.received_at >= week)
+            ).one()
+            # The median over the latest answers, computed here: percentiles and timestamp
+            # arithmetic differ between SQLite and Postgres, and a sample this size is exact
+            # enough for an admin's glance.
+            answered = session.execute(
+                select(ReviewRow.received_at, ReviewRow.replied_at)
+                .where(ReviewRow.received_at >= week, ReviewRow.replied_at.is_not(None))
+                .order_by(ReviewRow.received_at.desc())
+                .limit(STATS_SAMPLE)
+            ).all()
+            latest = session.execute(
+                select(PredictionRow.model_version, PredictionRow.threshold)
+                .where(PredictionRow.served)
+                .order_by(PredictionRow.created_at.desc())
+                .limit(1)
+            ).first()
+        waits = sorted((replied - received).total_seconds() for received, replied in answered)
+        return UsageStats(
+            reviews_today=count_today or 0,
+            reviews_7d=count_week or 0,
+            positive_rate_7d=(positive or 0) / labelled if labelled else None,
+            p50_answer_s=waits[len(waits) // 2] if waits else None,
+            model_version=latest[0] if latest else None,
+            threshold=latest[1] if latest else None,
+        )
 
     # -- reading history -------------------------------------------------------------------
 

@@ -24,6 +24,9 @@ from reviewbot.settings import StreamSettings
 
 log = logging.getLogger(__name__)
 
+#: Pauses before a failed background loop (reply consumer, /forget watcher) starts again.
+RESTART_FIRST_S, RESTART_MAX_S = 0.5, 30.0
+
 
 class BotConfigError(Exception):
     """The bot cannot start as configured; the message is one sentence for the operator."""
@@ -104,9 +107,9 @@ class TelegramBot:
         )
         watcher = ForgetWatcher(bot, found)
         background = [
-            asyncio.create_task(consumer.run(), name="replies"),
+            asyncio.create_task(self._supervised("replies", consumer.run), name="replies"),
             asyncio.create_task(sender.run(), name="mark-replied"),
-            asyncio.create_task(watcher.run(), name="forget-watcher"),
+            asyncio.create_task(self._supervised("forget watcher", watcher.run), name="forget"),
         ]
         try:
             if self.settings.mode == "webhook":
@@ -142,6 +145,24 @@ class TelegramBot:
                 if not task.cancelled() and task.exception() is not None:
                     log.error("%s stopped with an error", task.get_name(), exc_info=task.exception())
             log.info("Telegram bot stopped")
+
+    async def _supervised(self, name: str, run) -> None:
+        """Run `run` until the bot stops, starting it again after a failure (Redis restarting,
+        a stalled connection), so a passing outage never leaves the bot without replies."""
+        pause = RESTART_FIRST_S
+        while not self.stop.is_set():
+            try:
+                await run()
+                return
+            except Exception as exc:  # noqa: BLE001 - logged; started again below
+                log.warning(
+                    "%s failed, restarting in %.1f s: %s: %s", name, pause, type(exc).__name__, exc
+                )
+            try:
+                await asyncio.wait_for(self.stop.wait(), pause)
+            except TimeoutError:
+                pass
+            pause = min(pause * 2, RESTART_MAX_S)
 
     async def _until_stopped(self, background: list[asyncio.Task]) -> None:
         stopper = asyncio.create_task(self.stop.wait())

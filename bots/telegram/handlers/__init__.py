@@ -16,8 +16,8 @@ from bots.telegram.handlers import feedback, forget, info, privacy, reviews, sta
 from bots.telegram.handlers.common import SERVICES_KEY
 from bots.telegram.services import Services
 
-#: The command menu Telegram shows, in the order shown (descriptions from frontend/texts.py).
-MENU = ["review", "help", "privacy", "optout", "optin", "forget"]
+#: The command menu Telegram shows (descriptions from frontend/texts.py).
+MENU = info.MENU
 
 
 def register(application: Application, found: Services) -> None:

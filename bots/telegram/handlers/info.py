@@ -8,13 +8,19 @@ from bots.telegram.handlers.common import language, say
 from frontend import texts
 from storage.settings import StorageSettings
 
+#: The commands everyone can use, in the order /help and Telegram's menu list them.
+MENU = ["review", "help", "privacy", "optout", "optin", "forget"]
+
 
 def help_text(lang) -> str:
+    """What the bot does, how to use it, its commands, what it stores and for how long."""
     retention = StorageSettings().retention_days
+    commands = "\n".join(f"/{name} — {texts.sentence(f'cmd_{name}', lang)}" for name in MENU)
     return "\n\n".join(
         [
             texts.sentence("about", lang),
             texts.sentence("usage", lang),
+            commands,
             texts.privacy_text(retention, lang),
         ]
     )

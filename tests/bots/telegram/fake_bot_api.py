@@ -146,6 +146,7 @@ class FakeBotApi:
         self.calls: list[tuple[float, str, dict]] = []
         self.floods = 0  # 429s answered
         self.flood_next = 0  # answer the next N sendMessage with 429 (retry_after 1)
+        self.fail_next = 0  # answer the next N sendMessage with 502 Bad Gateway
         self.blocked: set[int] = set()  # chats whose person blocked the bot (403)
         self.unknown_chats: set[int] = set()  # "chat not found" (400)
         self.webhook: dict | None = None
@@ -237,7 +238,7 @@ class FakeBotApi:
         timeout = float(params.get("timeout") or 0)
         deadline = time.monotonic() + timeout
         async with self._arrived:
-            while not self.updates and time.monotonic() < deadline:
+            while not self.updates and time.monotonic() < deadline and not self._stopping.is_set():
                 try:
                     await asyncio.wait_for(self._arrived.wait(), deadline - time.monotonic())
                 except TimeoutError:
@@ -317,6 +318,9 @@ class FakeBotApi:
             return _error(403, "Forbidden: bot was blocked by the user")
         if chat_id in self.unknown_chats:
             return _error(400, "Bad Request: chat not found")
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            return _error(502, "Bad Gateway")
         if self.flood_next > 0:
             self.flood_next -= 1
             return self._flood(1)
@@ -481,3 +485,14 @@ def _error(status: int, description: str, parameters: dict | None = None) -> web
     if parameters:
         body["parameters"] = parameters
     return web.json_response(body, status=status)
+
+
+#: What Telegram sends for non-text messages (the fields PTB requires).
+STICKER = {
+    "sticker": {
+        "file_id": "s1", "file_unique_id": "u1", "width": 512, "height": 512,
+        "is_animated": False, "is_video": False, "type": "regular",
+    }
+}  # fmt: skip
+PHOTO = {"photo": [{"file_id": "p1", "file_unique_id": "u2", "width": 90, "height": 90}]}
+VOICE = {"voice": {"file_id": "v1", "file_unique_id": "u3", "duration": 3}}

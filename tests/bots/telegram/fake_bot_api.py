@@ -442,6 +442,15 @@ class FakeBotApi:
                 )
             await asyncio.sleep(0.02)
 
+    async def wait_calls(self, method: str, count: int, timeout: float = 30.0) -> list[dict]:
+        """Until the bot called `method` `count` times; those calls' parameters."""
+        deadline = time.monotonic() + timeout
+        while len(calls := self.called(method)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{method} called {len(calls)} of {count} times")
+            await asyncio.sleep(0.02)
+        return calls
+
     async def answer_to(self, message: dict, timeout: float = 30.0) -> Sent:
         chat_id, message_id = message["chat"]["id"], message["message_id"]
         [sent] = await self.wait_for(

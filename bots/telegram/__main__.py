@@ -1,8 +1,8 @@
-"""`python -m bots.telegram`: the same as `reviewbot telegram`."""
+"""`python -m bots.telegram`: the same as `reviewbot telegram` (logging set up alike)."""
 
-import typer
+import sys
 
-from bots.telegram.cli import telegram_command
+from reviewbot.cli import app
 
 if __name__ == "__main__":
-    typer.run(telegram_command)
+    app(["telegram", *sys.argv[1:]], prog_name="reviewbot")

@@ -46,7 +46,10 @@ class WebhookServer:
             log.warning("webhook request without the right secret token from %s", request.remote)
             return web.Response(status=403)
         try:
-            update = Update.de_json(json.loads(await request.read()), self.intake.application.bot)
+            data = json.loads(await request.read())
+            if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+                raise ValueError("no integer update_id")
+            update = Update.de_json(data, self.intake.application.bot)
         except (ValueError, TypeError, KeyError) as exc:
             log.warning("webhook request is not an update: %s", exc)
             return web.Response(status=400)

@@ -98,7 +98,9 @@ class UpdateIntake:
             )
             for outcome in outcomes:
                 if isinstance(outcome, BaseException):
-                    log.warning("update not handled, will retry: %s: %s", type(outcome).__name__, outcome)
+                    log.warning(
+                        "update not handled, will retry: %s: %s", type(outcome).__name__, outcome
+                    )
             pending = [u for u, ok in zip(pending, outcomes, strict=True) if ok is not True]
             if not pending:
                 return True

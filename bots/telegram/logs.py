@@ -7,6 +7,7 @@ process creates (message, arguments and exception text alike), whoever logs it.
 """
 
 import logging
+from typing import Self
 
 REDACTED = "<telegram-token>"
 #: Loggers whose INFO lines are one per HTTP request (with the URL): noise at best.
@@ -39,7 +40,7 @@ class TokenRedaction:
             record.stack_info = self.redact(record.stack_info)
         return record
 
-    def __enter__(self) -> "TokenRedaction":
+    def __enter__(self) -> Self:
         self._previous_factory = logging.getLogRecordFactory()
         logging.setLogRecordFactory(self._factory)
         for name in CHATTY_LOGGERS:

@@ -90,7 +90,9 @@ class TelegramBot:
 
     async def _serve(self, application, found: Services) -> None:
         bot = application.bot
-        log.info("Telegram bot @%s (id %d) starting in %s mode", bot.username, bot.id, self.settings.mode)
+        log.info(
+            "Telegram bot @%s (id %d) starting in %s mode", bot.username, bot.id, self.settings.mode
+        )
         try:
             await set_command_menu(application)
         except Exception as exc:  # noqa: BLE001 - the menu is a convenience
@@ -143,7 +145,9 @@ class TelegramBot:
                     task.cancel()
             for task in done:
                 if not task.cancelled() and task.exception() is not None:
-                    log.error("%s stopped with an error", task.get_name(), exc_info=task.exception())
+                    log.error(
+                        "%s stopped with an error", task.get_name(), exc_info=task.exception()
+                    )
             log.info("Telegram bot stopped")
 
     async def _supervised(self, name: str, run) -> None:

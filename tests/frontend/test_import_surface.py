@@ -15,6 +15,18 @@ FRONTEND_API = [
     "reviewbot.validation",
     "reviewbot.messages",
     "jobs.queueing",
+    # The Telegram bot: every module, so a bot image needs no torch (its store opens on start).
+    "bots.telegram.cli",
+    "bots.telegram.runner",
+    "bots.telegram.application",
+    "bots.telegram.intake",
+    "bots.telegram.webhook",
+    "bots.telegram.sender",
+    "bots.telegram.markup",
+    "bots.telegram.logs",
+    "bots.telegram.services",
+    "bots.telegram.settings",
+    "bots.telegram.handlers",
 ]
 HEAVY = ["torch", "transformers", "sqlalchemy", "worker.service", "worker.stream", "model"]
 

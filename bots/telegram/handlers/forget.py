@@ -56,6 +56,9 @@ async def forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     found = services(context)
     message = query.message
+    if message is None:  # too old for Telegram to show us: the person can send /forget again
+        await query.answer()
+        return
     confirmed_key = f"{PREFIX}forget:{message.chat.id}:{message.message_id}"
     if not await found.redis.exists(confirmed_key):
         from jobs.queueing import enqueue_forget

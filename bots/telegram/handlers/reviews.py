@@ -104,7 +104,7 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) 
 
 
 def show_typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
-    """"typing…" while the review waits, in the background: a cosmetic must not hold the
+    """ "typing…" while the review waits, in the background: a cosmetic must not hold the
     intake (it waits its turn in the outgoing rate limiter) and its failure loses nothing."""
     shown = context.application.bot_data.setdefault("typing_shown", {})
     now = time.monotonic()

@@ -50,13 +50,13 @@ def store(database_url: str):
 
 
 def bot_settings(fake: FakeBotApi, **changes) -> TelegramSettings:
-    values = dict(
-        token=TOKEN,
-        api_base_url=fake.base_url,
-        admin_ids=[ADMIN.id],
-        poll_timeout_s=2,
-        flood_retries=5,
-    )
+    values = {
+        "token": TOKEN,
+        "api_base_url": fake.base_url,
+        "admin_ids": [ADMIN.id],
+        "poll_timeout_s": 2,
+        "flood_retries": 5,
+    }
     return TelegramSettings(**(values | changes))
 
 
@@ -104,7 +104,9 @@ def serving_worker(running_worker, store, redis_url, worker_settings) -> Callabl
     @contextmanager
     def run():
         with running_worker(store=store) as worker:
-            client = ReviewClient(redis.Redis.from_url(redis_url, decode_responses=True), worker_settings)
+            client = ReviewClient(
+                redis.Redis.from_url(redis_url, decode_responses=True), worker_settings
+            )
             try:
                 client.classify(Review(text="warm up", source=Source.CONSOLE), timeout=120)
             finally:
@@ -119,6 +121,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # for its deliberate raw getUpdates call is restated here.
     for item in items:
         if "bots/telegram" in str(item.fspath):
-            item.add_marker(
-                pytest.mark.filterwarnings("ignore:Please use 'Bot.getUpdates'")
-            )
+            item.add_marker(pytest.mark.filterwarnings("ignore:Please use 'Bot.getUpdates'"))

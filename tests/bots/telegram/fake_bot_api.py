@@ -15,13 +15,12 @@ with `parameters.retry_after` beyond them. Everything the bot sends is recorded.
 
 import asyncio
 import itertools
-import re
 import json
+import re
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from html import unescape
 from html.parser import HTMLParser
 
 from aiohttp import web
@@ -78,12 +77,12 @@ class HTMLCheck(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         if tag not in HTML_TAGS:
-            self.error = self.error or f"Unsupported start tag \"{tag}\""
+            self.error = self.error or f'Unsupported start tag "{tag}"'
         self.stack.append(tag)
 
     def handle_endtag(self, tag):
         if not self.stack or self.stack.pop() != tag:
-            self.error = self.error or f"Unmatched end tag \"{tag}\""
+            self.error = self.error or f'Unmatched end tag "{tag}"'
 
     def handle_data(self, data):
         self.text.append(data)
@@ -97,7 +96,7 @@ def parse_html(text: str) -> tuple[str, str | None]:
     checker.feed(text)
     checker.close()
     if checker.stack and not checker.error:
-        checker.error = f"Can't find end tag corresponding to start tag \"{checker.stack[-1]}\""
+        checker.error = f'Can\'t find end tag corresponding to start tag "{checker.stack[-1]}"'
     # Telegram rejects a "<" that starts no tag and an "&" that starts no entity; html.parser
     # keeps those as data, so catch them here.
     if checker.error is None and re.search(r"<(?!/?[a-zA-Z][a-zA-Z-]*[\s>/])", text):
@@ -304,7 +303,9 @@ class FakeBotApi:
     async def api_editMessageText(self, params):
         chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
         sent = self.find(chat_id, message_id)
-        text, error = parse_html(params["text"]) if params.get("parse_mode") else (params["text"], None)
+        text, error = (
+            parse_html(params["text"]) if params.get("parse_mode") else (params["text"], None)
+        )
         if error:
             return _error(400, f"Bad Request: can't parse entities: {error}")
         markup = params.get("reply_markup") or {}
@@ -384,7 +385,11 @@ class FakeBotApi:
             if text.startswith("/"):
                 command = text.split(None, 1)[0]
                 message["entities"] = [
-                    {"type": "bot_command", "offset": 0, "length": len(command.encode("utf-16-le")) // 2}
+                    {
+                        "type": "bot_command",
+                        "offset": 0,
+                        "length": len(command.encode("utf-16-le")) // 2,
+                    }
                 ]
         if reply_to is not None:
             message["reply_to_message"] = reply_to
@@ -421,7 +426,9 @@ class FakeBotApi:
 
     def answers_to(self, message: dict) -> list[Sent]:
         chat_id = message["chat"]["id"]
-        return [s for s in self.sent if s.chat_id == chat_id and s.reply_to == message["message_id"]]
+        return [
+            s for s in self.sent if s.chat_id == chat_id and s.reply_to == message["message_id"]
+        ]
 
     def called(self, method: str) -> list[dict]:
         return [params for _, name, params in self.calls if name == method]
@@ -438,7 +445,9 @@ class FakeBotApi:
             if time.monotonic() > deadline:
                 raise AssertionError(
                     f"{len(found)} of {count} expected messages within {timeout} s; sent: "
-                    + "; ".join(f"{s.chat_id}/{s.reply_to}: {s.text[:60]!r}" for s in self.sent[-10:])
+                    + "; ".join(
+                        f"{s.chat_id}/{s.reply_to}: {s.text[:60]!r}" for s in self.sent[-10:]
+                    )
                 )
             await asyncio.sleep(0.02)
 

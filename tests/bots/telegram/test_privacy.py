@@ -33,7 +33,9 @@ async def test_optout_refuses_reviews_until_optin(fake, running_bot, worker_sett
 
 def stored_users(store) -> list[str]:
     with store.session() as session:
-        return sorted(session.scalars(select(ReviewRow.user_id).where(ReviewRow.source == "telegram")))
+        return sorted(
+            session.scalars(select(ReviewRow.user_id).where(ReviewRow.source == "telegram"))
+        )
 
 
 async def test_forget_asks_then_erases_and_says_when_done(

@@ -72,7 +72,9 @@ async def test_killed_after_fetching_a_batch_every_person_is_answered_once(
                 return False
 
             fake.on_get_updates = kill_on_confirm
-        messages = [fake.message(person, f"/review film number {i}") for i, person in enumerate(PEOPLE)]
+        messages = [
+            fake.message(person, f"/review film number {i}") for i, person in enumerate(PEOPLE)
+        ]
         last_id = fake.updates[-1]["update_id"]
         await until(fake.fetched.is_set, what="the batch to be fetched")
         if killed == "before queueing":

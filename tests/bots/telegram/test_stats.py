@@ -8,9 +8,7 @@ from reviewbot.messages import Language
 from tests.bots.telegram.conftest import ADMIN, ANA, BOB
 
 
-async def test_stats_for_admins_and_a_refusal_for_others(
-    fake, running_bot, serving_worker, store
-):
+async def test_stats_for_admins_and_a_refusal_for_others(fake, running_bot, serving_worker, store):
     with serving_worker():
         async with running_bot():
             for text in ("Loved it", "Hated it"):

@@ -21,9 +21,11 @@ def take_update(fake) -> dict:
 async def post(bot, update: dict, secret: str | None = None) -> int:
     url = f"http://127.0.0.1:{bot.webhook.port}/tg/hook"
     headers = {HEADER: secret} if secret is not None else {}
-    async with aiohttp.ClientSession() as session:
-        async with session.post(url, json=update, headers=headers) as response:
-            return response.status
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, json=update, headers=headers) as response,
+    ):
+        return response.status
 
 
 async def test_webhook_with_a_secret_token(fake, running_bot, serving_worker):

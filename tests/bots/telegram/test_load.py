@@ -35,9 +35,8 @@ async def test_a_burst_is_answered_once_each_within_the_limits(
             await fake.confirmed()
             await asyncio.sleep(1.0)  # a duplicate would come now
     answers = {id(m): fake.answers_to(m) for m in messages}
-    assert all(len(found) == 1 for found in answers.values()), Counter(
-        len(found) for found in answers.values()
-    )
+    twice = [found for found in answers.values() if len(found) != 1]
+    assert not twice, [[(s.text[:50], bool(s.buttons), round(s.at, 2)) for s in f] for f in twice]
     verdicts, refusals = Counter(), Counter()
     for message in messages:
         [answer] = answers[id(message)]
@@ -55,14 +54,16 @@ async def test_a_burst_is_answered_once_each_within_the_limits(
 async def test_the_fake_refuses_a_bot_that_does_not_pace_itself(
     running_bot, serving_worker, store, fake: FakeBotApi
 ):
-    """The negative check of the test above: with a far higher outgoing rate than the fake
-    allows, the same burst is refused (and retried after retry_after, still exactly once)."""
-    fake.bucket.rate = RATE
-    fake.bucket.burst = fake.bucket.level = RATE * 1.25
+    """The negative check of the test above: a bot allowed far more than the fake accepts (10 a
+    second here, so that even a slowed-down bot on a loaded machine exceeds it) is refused with
+    429s, and still answers each review exactly once after waiting out retry_after."""
+    fake.bucket.rate = 10
+    fake.bucket.burst = fake.bucket.level = 10
     with serving_worker():
         async with running_bot(rate_limit_reviews=0, max_messages_per_s=10_000):
-            messages = [fake.message(p, f"/review film {i}") for i in range(6) for p in PEOPLE]
+            messages = [fake.message(p, f"/review film {i}") for i in range(2) for p in PEOPLE]
             await fake.wait_for(lambda s: True, count=len(messages), timeout=120)
             await fake.confirmed()
+            await asyncio.sleep(1.0)
     assert fake.floods > 0
     assert all(len(fake.answers_to(m)) == 1 for m in messages)

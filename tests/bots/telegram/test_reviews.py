@@ -28,6 +28,8 @@ async def test_reviews_in_every_form_are_answered_once_as_replies(
             in_group = fake.message(
                 BOB, f"/review@{BOT_USERNAME}", chat_id=group, reply_to=original
             )
+            french = fake.message(BOB, "Un film magnifique, vraiment superbe et très émouvant.")
+            long = fake.message(BOB, " ".join(["a wonderful and moving film"] * 120))
             answers = {
                 name: await fake.answer_to(message)
                 for name, message in [
@@ -35,6 +37,8 @@ async def test_reviews_in_every_form_are_answered_once_as_replies(
                     ("plain", plain),
                     ("spanish", spanish),
                     ("group", in_group),
+                    ("french", french),
+                    ("long", long),
                 ]
             }
             await fake.confirmed()
@@ -45,7 +49,11 @@ async def test_reviews_in_every_form_are_answered_once_as_replies(
         assert head.split(" ")[1] in headline_words(lang), (name, head)
         assert ("confianza" if lang == Language.ES else "confidence") in head
         assert [text for text, _ in answer.buttons] == ["👍", "👎"]
-    # Newlines kept; the review quoted back under the verdict.
+    # The notes: another language, a text cut off (in italics).
+    assert texts.sentence("other_language", Language.EN) in answers["french"].text
+    assert "<i>" + texts.sentence("other_language", Language.EN) in answers["french"].html
+    assert "only its first" in answers["long"].text
+    # Newlines kept; the review quoted back under the verdict (a long one shortened).
     assert answers["command"].text.endswith("An absolute masterpiece,\nI loved every minute.")
     # What the person typed arrives as typed (the fake refuses HTML Telegram would refuse).
     assert answers["plain"].text.endswith(HOSTILE)
@@ -53,7 +61,8 @@ async def test_reviews_in_every_form_are_answered_once_as_replies(
     # /review answering a message classifies that message, answering the /review.
     assert answers["group"].text.endswith("A dull, lifeless remake.")
     assert fake.answers_to(original) == []
-    for message in (command, plain, spanish, in_group):
+    assert answers["long"].text.endswith("…")
+    for message in (command, plain, spanish, in_group, french, long):
         assert len(fake.answers_to(message)) == 1
     assert {p["action"] for p in fake.called("sendChatAction")} == {"typing"}
     # Stored with the ids they were answered by, and marked replied.

@@ -122,3 +122,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "bots/telegram" in str(item.fspath):
             item.add_marker(pytest.mark.filterwarnings("ignore:Please use 'Bot.getUpdates'"))
+            # PTB's own RetryAfter warns about its future timedelta type when it is created.
+            item.add_marker(pytest.mark.filterwarnings("ignore:Deprecated since version v22.2"))

@@ -124,3 +124,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.filterwarnings("ignore:Please use 'Bot.getUpdates'"))
             # PTB's own RetryAfter warns about its future timedelta type when it is created.
             item.add_marker(pytest.mark.filterwarnings("ignore:Deprecated since version v22.2"))
+
+
+async def replied(store, review_ids: list[str], timeout: float = 30.0) -> None:
+    """Until the bot has recorded (mark_replied) the answers to these reviews."""
+    from sqlalchemy import select
+
+    from storage.schema import ReviewRow
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        with store.session() as session:
+            done = session.scalars(
+                select(ReviewRow.id).where(
+                    ReviewRow.id.in_(review_ids), ReviewRow.replied_at.is_not(None)
+                )
+            ).all()
+        if len(done) == len(review_ids):
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"{len(done)} of {review_ids} replied"
+        await asyncio.sleep(0.05)

@@ -58,7 +58,7 @@ async def test_forget_asks_then_erases_and_says_when_done(
             [alert] = await fake.wait_calls("answerCallbackQuery", 1)
             assert alert["text"] == texts.sentence("not_your_button", Language.EN)
             fake.tap(ANA, first, no)
-            await fake.wait_calls("answerCallbackQuery", 2)
+            await fake.wait_calls("editMessageText", 1)
             assert first.text == texts.sentence("forget_cancelled", Language.ES)
             assert not first.buttons
 
@@ -67,7 +67,7 @@ async def test_forget_asks_then_erases_and_says_when_done(
             fake.tap(ANA, second, erase)
             await fake.wait_calls("answerCallbackQuery", 3)
             fake.tap(ANA, second, erase)  # a second tap (a stale button) starts no second job
-            await fake.wait_calls("answerCallbackQuery", 4)
+            await fake.wait_calls("editMessageText", 3)
             assert second.text == texts.sentence("forget_started", Language.ES)
             queue = jobs_queue(connect_rq(redis_url))
             assert queue.count == 1

@@ -5,7 +5,7 @@ import asyncio
 
 from frontend import texts
 from reviewbot.messages import Language, Source
-from tests.bots.telegram.conftest import ANA, BOB
+from tests.bots.telegram.conftest import ANA, BOB, replied
 from tests.bots.telegram.fake_bot_api import BOT_USERNAME, PHOTO, STICKER, VOICE
 
 HOSTILE = "<b>Great</b> film & _really_ *good* [link](http://x) `code` </i> &amp; 5 < 6"
@@ -66,7 +66,7 @@ async def test_reviews_in_every_form_are_answered_once_as_replies(
         assert len(fake.answers_to(message)) == 1
     assert {p["action"] for p in fake.called("sendChatAction")} == {"typing"}
     # Stored with the ids they were answered by, and marked replied.
-    await asyncio.sleep(0.7)  # the reply recorder runs every 0.5 s
+    await replied(store, [f"telegram:{BOB.id}:{command['message_id']}"])
     with store.session() as session:
         from storage.schema import ReviewRow
 

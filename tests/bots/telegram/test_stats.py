@@ -1,19 +1,18 @@
 """/stats: the figures for admin ids, a polite refusal for everyone else."""
 
-import asyncio
-
 from bots.telegram.handlers.stats import stats_text
 from frontend import texts
 from reviewbot.messages import Language
-from tests.bots.telegram.conftest import ADMIN, ANA, BOB
+from tests.bots.telegram.conftest import ADMIN, ANA, BOB, replied
 
 
 async def test_stats_for_admins_and_a_refusal_for_others(fake, running_bot, serving_worker, store):
     with serving_worker():
         async with running_bot():
-            for text in ("Loved it", "Hated it"):
-                await fake.answer_to(fake.message(BOB, text))
-            await asyncio.sleep(0.7)  # replies are recorded every 0.5 s
+            reviews = [fake.message(BOB, text) for text in ("Loved it", "Hated it")]
+            for review in reviews:
+                await fake.answer_to(review)
+            await replied(store, [f"telegram:{BOB.id}:{r['message_id']}" for r in reviews])
             figures = await fake.answer_to(fake.message(ADMIN, "/stats"))
             refused = await fake.answer_to(fake.message(ANA, "/stats"))
     stats = store.usage_stats()

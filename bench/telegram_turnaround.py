@@ -53,6 +53,17 @@ def start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
         )
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_s() -> float:
+    usage = os.times()
+    return usage.user + usage.system
+
+
 def stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.terminate()
@@ -104,21 +115,55 @@ async def run(args: argparse.Namespace, work: Path) -> None:
             return out
 
         # Burst.
+        cpu_before = cpu_s(bot.pid), cpu_s(worker.pid), own_cpu_s()
         started = time.monotonic()
         messages, pushed = [], []
         for i in range(args.reviews):
             messages.append(fake.message(people[i % len(people)], f"/review {TEXTS[i % 4]} #{i}"))
             pushed.append(time.monotonic())
+        await fake.confirmed(timeout=600)
+        taken_in = time.monotonic() - started
         last = await fake.wait_for(
             lambda s: s.reply_to is not None and s.buttons, count=args.reviews + 1, timeout=600
         )
         elapsed = max(s.at for s in last) - started
+        cpu_after = cpu_s(bot.pid), cpu_s(worker.pid), own_cpu_s()
         burst = latencies(messages, pushed)
         print(
             f"burst: {args.reviews} reviews from {args.people} people, outgoing limit "
             f"{args.rate:g}/s: {args.reviews / elapsed:.0f} reviews/s "
             f"({elapsed:.2f} s); latency p50 {percentile(burst, 0.5) * 1000:.0f} ms, "
-            f"p99 {percentile(burst, 0.99) * 1000:.0f} ms"
+            f"p99 {percentile(burst, 0.99) * 1000:.0f} ms; all updates taken in (queued and "
+            f"confirmed) after {taken_in:.2f} s"
+        )
+        from storage import open_store
+
+        with open_store(env["REVIEWBOT_DATABASE_URL"]) as store, store.session() as session:
+            from sqlalchemy import text
+
+            rows = session.execute(
+                text("SELECT received_at, classified_at FROM reviews WHERE message_id IS NOT NULL")
+            ).all()
+        from datetime import datetime
+
+        def at(value) -> float:
+            return (
+                value if isinstance(value, datetime) else datetime.fromisoformat(value)
+            ).timestamp()
+
+        to_verdict = [at(c) - at(r) for r, c in rows if c is not None]
+        print(
+            f"of which received -> classified (queue + worker): p50 "
+            f"{percentile(to_verdict, 0.5) * 1000:.0f} ms, p99 {percentile(to_verdict, 0.99) * 1000:.0f} ms"
+        )
+        bot_ms, worker_ms, fake_ms = (
+            (after - before) * 1000 / args.reviews
+            for before, after in zip(cpu_before, cpu_after, strict=True)
+        )
+        print(
+            f"CPU per review in the burst: bot {bot_ms:.1f} ms, worker {worker_ms:.1f} ms, "
+            f"fake Bot API server {fake_ms:.1f} ms ({os.cpu_count()} cores, load average "
+            f"{os.getloadavg()[0]:.1f})"
         )
 
         # Light load: one at a time.
@@ -139,6 +184,15 @@ async def run(args: argparse.Namespace, work: Path) -> None:
     finally:
         stop(bot)
         stop(worker)
+        warnings = [
+            line
+            for line in (work / "bot.log").read_text(errors="replace").splitlines()
+            if " WARNING " in line or " ERROR " in line
+        ]
+        print(
+            f"bot log: {len(warnings)} warnings/errors"
+            + "".join(f"\n  {w[:200]}" for w in warnings[:5])
+        )
         await fake.stop()
         server.shutdown()
 

@@ -436,20 +436,30 @@ class FakeBotApi:
     async def wait_for(
         self, predicate: Callable[[Sent], bool], count: int = 1, timeout: float = 30.0
     ) -> list[Sent]:
-        """The first `count` sent messages matching `predicate`, waiting for them."""
+        """The first `count` sent messages matching `predicate` (looked at once each, when they
+        arrive: a busy benchmark must not spend its CPU re-scanning), waiting for them."""
         deadline = time.monotonic() + timeout
+        found: list[Sent] = []
+        scanned = 0
         while True:
-            found = [s for s in self.sent if predicate(s)]
+            new = self.sent[scanned:]
+            scanned += len(new)
+            found += [s for s in new if predicate(s)]
             if len(found) >= count:
                 return found[:count] if count else found
-            if time.monotonic() > deadline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 raise AssertionError(
                     f"{len(found)} of {count} expected messages within {timeout} s; sent: "
                     + "; ".join(
                         f"{s.chat_id}/{s.reply_to}: {s.text[:60]!r}" for s in self.sent[-10:]
                     )
                 )
-            await asyncio.sleep(0.02)
+            async with self._arrived:
+                try:
+                    await asyncio.wait_for(self._arrived.wait(), min(remaining, 0.1))
+                except TimeoutError:
+                    pass
 
     async def wait_calls(self, method: str, count: int, timeout: float = 30.0) -> list[dict]:
         """Until the bot called `method` `count` times; those calls' parameters."""

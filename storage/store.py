@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Self
 
-from sqlalchemy import Engine, and_, case, delete, func, or_, select, update
+from sqlalchemy import Engine, Row, and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +22,8 @@ ID_CHUNK = 500
 PAGE_SIZE = 1000
 #: Latest answered reviews the /stats median is taken over.
 STATS_SAMPLE = 10_000
+#: Joins a review to the prediction it was answered with (re-scoring adds others beside it).
+_SERVED = (PredictionRow.review_id == ReviewRow.id) & PredictionRow.served
 
 
 def _translating_errors(method: Callable) -> Callable:
@@ -236,7 +238,6 @@ class Store:
         now = now or datetime.now(UTC)
         today = now.replace(hour=0, minute=0, second=0, microsecond=0)
         week = now - timedelta(days=7)
-        served = and_(PredictionRow.review_id == ReviewRow.id, PredictionRow.served)
         with self._session() as session:
             count_today = session.scalar(
                 select(func.count()).select_from(ReviewRow).where(ReviewRow.received_at >= today)
@@ -248,7 +249,7 @@ class Store:
                     func.count(PredictionRow.review_id),
                 )
                 .select_from(ReviewRow)
-                .outerjoin(PredictionRow, served)
+                .outerjoin(PredictionRow, _SERVED)
                 .where(ReviewRow.received_at >= week)
             ).one()
             # The median over the latest answers, computed here: percentiles and timestamp
@@ -306,8 +307,85 @@ class Store:
                 return
             after = (rows[-1].received_at, rows[-1].id)
 
+    # -- reports (drift review, feedback export) and retention --------------------------------
+
+    @_translating_errors
+    def served_in_window(self, start: datetime, end: datetime) -> list[Row]:
+        """The served prediction of every review received in [start, end): rows of p_positive,
+        threshold, label, language, text_chars, received_at."""
+        query = (
+            select(
+                PredictionRow.p_positive,
+                PredictionRow.threshold,
+                PredictionRow.label,
+                ReviewRow.language,
+                ReviewRow.text_chars,
+                ReviewRow.received_at,
+            )
+            .select_from(ReviewRow)
+            .join(PredictionRow, _SERVED)
+            .where(ReviewRow.received_at >= start, ReviewRow.received_at < end)
+        )
+        with self._session() as session:
+            return list(session.execute(query).all())
+
+    @_translating_errors
+    def feedback_in_window(self, start: datetime, end: datetime) -> list[Row]:
+        """Per piece of feedback on reviews received in [start, end): the review's language and
+        whether the person disagrees with the served label."""
+        query = (
+            select(ReviewRow.language, FeedbackRow.label != PredictionRow.label)
+            .select_from(FeedbackRow)
+            .join(ReviewRow, FeedbackRow.review_id == ReviewRow.id)
+            .join(PredictionRow, _SERVED)
+            .where(ReviewRow.received_at >= start, ReviewRow.received_at < end)
+        )
+        with self._session() as session:
+            return list(session.execute(query).all())
+
+    @_translating_errors
+    def feedback_votes(self) -> list[Row]:
+        """Every vote on a review whose text is still stored, oldest review first: rows of
+        review id, text, language, served label (None if unclassified), the person's label."""
+        query = (
+            select(
+                ReviewRow.id,
+                ReviewRow.text,
+                ReviewRow.language,
+                PredictionRow.label,
+                FeedbackRow.label,
+            )
+            .join(FeedbackRow, FeedbackRow.review_id == ReviewRow.id)
+            .outerjoin(PredictionRow, _SERVED)
+            .where(ReviewRow.text.is_not(None))
+            .order_by(ReviewRow.received_at, ReviewRow.id)
+        )
+        with self._session() as session:
+            return list(session.execute(query).all())
+
+    @_translating_errors
+    def erase_personal_data(self, received_before: datetime) -> int:
+        """Erase text, chat, user and message ids of reviews received before the cutoff; their
+        scores, languages and lengths stay, anonymous. Returns how many reviews changed."""
+        stmt = (
+            update(ReviewRow)
+            .where(ReviewRow.received_at < received_before)
+            .where(
+                or_(
+                    ReviewRow.text.is_not(None),
+                    ReviewRow.user_id.is_not(None),
+                    ReviewRow.chat_id.is_not(None),
+                    ReviewRow.message_id.is_not(None),
+                )
+            )
+            .values(text=None, chat_id=None, user_id=None, message_id=None)
+        )
+        with self._session.begin() as session:
+            return session.execute(stmt).rowcount
+
     def session(self) -> Session:
-        """A session for the room's own helpers (drift, retention, feedback export)."""
+        """A plain session, for storage's own tests and ad-hoc inspection; every other room goes
+        through the methods above, which map database errors to StoreUnavailable."""
         return self._session()
 
     def close(self) -> None:

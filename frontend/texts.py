@@ -101,6 +101,62 @@ _SENTENCES = {
             "Model: {model} · threshold {threshold}"
         ),
         "no_data": "none yet",
+        # The Discord bot's moderation commands and posts.
+        "server_only": "This command works in a server, not in direct messages.",
+        "moderators_only": (
+            "Only moderators (Manage Server, or the server's moderator role) can use this command."
+        ),
+        "missing_permission": (
+            "I lack the {permission} permission in {channel}; please grant it and try again."
+        ),
+        "cannot_read_channel": (
+            "I cannot read {channel}: I need the View Channel and Read Message History "
+            "permissions there."
+        ),
+        "watch_done": "Watching {channel} in {mode} mode: every review there gets a reaction.",
+        "watch_needs_mod_log": (
+            "Escalate mode posts to a mod-log channel, and none is set: choose one with "
+            "/settings mod_log."
+        ),
+        "unwatch_done": "No longer watching {channel}.",
+        "not_watched": "{channel} is not watched.",
+        "settings_saved": "Settings saved.",
+        "settings_invalid": "Nothing was changed: {problem}",
+        "settings": (
+            "ReviewBot settings of this server\n"
+            "Watched channels: {channels}\n"
+            "Moderator role: {moderator_role}\n"
+            "Mod-log channel: {mod_log}\n"
+            "Exempt roles: {exempt}\n"
+            "Cooldown per member: {cooldown} s\n"
+            "Review length: {min_chars} to {max_chars} characters\n"
+            "Reactions: positive {positive}, negative {negative}, unsure {unsure} "
+            "(within {band} of the threshold); members mark a wrong one with {wrong}\n"
+            "Escalate negatives with confidence at least {escalate}"
+        ),
+        "none": "none",
+        "exempt_added": "Messages of members with {role} are no longer classified.",
+        "exempt_removed": "Messages of members with {role} are classified again.",
+        "mood_empty": "No classified messages in {channel} in the last {days} days.",
+        "mood_summary": "{channel}, last {days} days: {reviews} reviews, {rate} positive.",
+        "mood_negative": "Most negative recent messages:",
+        "mood_chart_title": "Mood of #{channel}",
+        "mood_rate_axis": "positive rate",
+        "mood_volume_axis": "reviews per day",
+        "escalated": "Negative review (confidence {confidence}) by {author} in {channel}",
+        "jump": "Jump to the message",
+        "looks_fine": "Looks fine",
+        "delete_message": "Delete message",
+        "marked_fine": "Marked fine by {moderator}.",
+        "deleted_by": "Deleted by {moderator}.",
+        "message_gone": "That message is already gone.",
+        # The HTTP API (api/) and its page.
+        "batch_too_large": "A batch holds at most {limit} texts; this one has {count}.",
+        "body_too_large": "The request is too large (the limit is {limit} bytes).",
+        "not_found": "No review with this id: it was never sent, or its verdict has expired.",
+        "pending": "The review is queued; ask again at the address in Location.",
+        "key_required": "An API key is required: send it as 'Authorization: Bearer <key>'.",
+        "key_invalid": "This API key is not valid, or it was revoked.",
     },
     Language.ES: {
         "headline": "{emoji} {label} (confianza {confidence}) · idioma: {language}",
@@ -186,6 +242,63 @@ _SENTENCES = {
             "Modelo: {model} · umbral {threshold}"
         ),
         "no_data": "aún no hay datos",
+        "server_only": "Este comando funciona en un servidor, no en mensajes directos.",
+        "moderators_only": (
+            "Solo los moderadores (Gestionar servidor, o el rol de moderador del servidor) pueden "
+            "usar este comando."
+        ),
+        "missing_permission": (
+            "Me falta el permiso {permission} en {channel}; concédemelo y vuelve a intentarlo."
+        ),
+        "cannot_read_channel": (
+            "No puedo leer {channel}: necesito allí los permisos Ver canal y Leer el historial "
+            "de mensajes."
+        ),
+        "watch_done": (
+            "Vigilando {channel} en modo {mode}: cada reseña de ese canal recibe una reacción."
+        ),
+        "watch_needs_mod_log": (
+            "El modo escalate publica en un canal de moderación y no hay ninguno: elige uno con "
+            "/settings mod_log."
+        ),
+        "unwatch_done": "Ya no vigilo {channel}.",
+        "not_watched": "{channel} no está vigilado.",
+        "settings_saved": "Ajustes guardados.",
+        "settings_invalid": "No se cambió nada: {problem}",
+        "settings": (
+            "Ajustes de ReviewBot en este servidor\n"
+            "Canales vigilados: {channels}\n"
+            "Rol de moderador: {moderator_role}\n"
+            "Canal de moderación: {mod_log}\n"
+            "Roles exentos: {exempt}\n"
+            "Espera por miembro: {cooldown} s\n"
+            "Longitud de una reseña: de {min_chars} a {max_chars} caracteres\n"
+            "Reacciones: positiva {positive}, negativa {negative}, dudosa {unsure} "
+            "(a menos de {band} del umbral); los miembros marcan una errónea con {wrong}\n"
+            "Escalar negativas con confianza de al menos {escalate}"
+        ),
+        "none": "ninguno",
+        "exempt_added": "Los mensajes de miembros con {role} ya no se clasifican.",
+        "exempt_removed": "Los mensajes de miembros con {role} vuelven a clasificarse.",
+        "mood_empty": "No hay mensajes clasificados en {channel} en los últimos {days} días.",
+        "mood_summary": "{channel}, últimos {days} días: {reviews} reseñas, {rate} positivas.",
+        "mood_negative": "Mensajes recientes más negativos:",
+        "mood_chart_title": "Ánimo de #{channel}",
+        "mood_rate_axis": "proporción positiva",
+        "mood_volume_axis": "reseñas por día",
+        "escalated": "Reseña negativa (confianza {confidence}) de {author} en {channel}",
+        "jump": "Ir al mensaje",
+        "looks_fine": "Está bien",
+        "delete_message": "Borrar mensaje",
+        "marked_fine": "{moderator} lo marcó como correcto.",
+        "deleted_by": "Borrado por {moderator}.",
+        "message_gone": "Ese mensaje ya no existe.",
+        "batch_too_large": "Un lote admite como mucho {limit} textos; este tiene {count}.",
+        "body_too_large": "La petición es demasiado grande (el límite es {limit} bytes).",
+        "not_found": "No hay ninguna reseña con este id: no se envió, o su veredicto ya caducó.",
+        "pending": "La reseña está en cola; vuelve a preguntar en la dirección de Location.",
+        "key_required": "Hace falta una clave de API: envíala como 'Authorization: Bearer <clave>'.",
+        "key_invalid": "Esta clave de API no es válida o fue revocada.",
     },
 }
 

@@ -1,7 +1,9 @@
-"""Where the offline backbone and the default checkpoint live (under REVIEWBOT_HOME)."""
+"""Where the offline backbone and the default checkpoint live (under REVIEWBOT_HOME), and which
+checkpoint the workers serve."""
 
 from pathlib import Path
 
+from model.settings import ModelSettings
 from reviewbot.settings import CommonSettings
 
 
@@ -13,3 +15,9 @@ def backbone_dir() -> Path:
 def default_checkpoint_dir() -> Path:
     """The checkpoint served when REVIEWBOT_MODEL_CHECKPOINT is not set (`reviewbot model default`)."""
     return CommonSettings().home_dir() / "checkpoints" / "default"
+
+
+def served_checkpoint_dir(settings: ModelSettings | None = None) -> Path:
+    """The checkpoint the workers serve: REVIEWBOT_MODEL_CHECKPOINT, else the default one."""
+    settings = settings or ModelSettings()
+    return settings.checkpoint or default_checkpoint_dir()

@@ -8,6 +8,7 @@ import logging
 
 import typer
 
+from api import cli as api_cli
 from bots import cli as bots_cli
 from drift import cli as drift_cli
 from frontend import cli as frontend_cli
@@ -34,5 +35,15 @@ def main() -> None:
     )
 
 
-for room in (model_cli, training_cli, worker_cli, frontend_cli, jobs_cli, storage_cli, drift_cli, bots_cli):
+for room in (
+    model_cli,
+    training_cli,
+    worker_cli,
+    frontend_cli,
+    api_cli,
+    jobs_cli,
+    storage_cli,
+    drift_cli,
+    bots_cli,
+):
     room.register(app)

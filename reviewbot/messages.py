@@ -96,3 +96,74 @@ class UsageStats(BaseModel):
     #: The model version and threshold of the latest served answer.
     model_version: str | None
     threshold: float | None
+
+
+# -- the Discord bot's moderation settings: bots/discord decides with them, storage keeps them --
+
+
+class DiscordMode(StrEnum):
+    #: React to each review with an emoji, nothing else (the default).
+    MONITOR = "monitor"
+    #: Also answer each review with a short reply.
+    REPLY = "reply"
+    #: Also post confident negatives to the server's mod-log channel, with buttons.
+    ESCALATE = "escalate"
+
+
+class DiscordGuildConfig(BaseModel):
+    """One server's moderation settings, changed by its moderators with /settings and /exempt.
+    A server nobody configured uses the deployment's defaults (bots.discord.settings)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    #: Members with this role moderate the bot (besides those with Manage Server).
+    moderator_role_id: int | None = None
+    #: Where escalate mode posts confident negatives.
+    mod_log_channel_id: int | None = None
+    #: Messages of members with any of these roles are not classified.
+    exempt_role_ids: tuple[int, ...] = ()
+    #: Seconds after a member's classified message during which their next ones are not.
+    cooldown_s: float = Field(30.0, ge=0)
+    #: What counts as a review: its length in characters after cleaning, within these bounds.
+    min_chars: int = Field(20, ge=1)
+    max_chars: int = Field(2000, ge=1)
+    emoji_positive: str = "👍"
+    emoji_negative: str = "👎"
+    emoji_unsure: str = "🤔"
+    #: A member reacting with this says the bot's label is wrong (feedback).
+    emoji_wrong: str = "❌"
+    #: A review whose P(positive) is within this of the threshold gets the "unsure" emoji.
+    unsure_band: float = Field(0.1, ge=0, le=0.5)
+    #: Escalate mode posts negatives at least this confident (1 - P(positive)).
+    escalate_confidence: float = Field(0.8, ge=0.5, le=1.0)
+
+
+class DiscordChannel(BaseModel):
+    """A channel the Discord bot watches (or watched) and how."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel_id: int
+    guild_id: int | None = None
+    watched: bool = True
+    mode: DiscordMode = DiscordMode.MONITOR
+    #: The newest message handled; catch-up reads the history after it.
+    last_message_id: int | None = None
+class ApiKey(BaseModel):
+    """An HTTP API key as storage keeps it: never the key itself, only its SHA-256 and the first
+    characters a person recognises it by (`reviewbot api-keys list`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    #: The key's first characters ("rb_" + 6), enough to tell keys apart in a list or a log.
+    prefix: str
+    #: Requests per rate window for this key; None: the API's default (REVIEWBOT_API_RATE_LIMIT).
+    rate_limit: int | None = None
+    created_at: AwareDatetime
+    revoked_at: AwareDatetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

@@ -6,14 +6,18 @@
 - result key `reviewbot:result:<review id>`: Verdict JSON, expires after result_ttl_s
 - done key `reviewbot:done:<review id>`: a list one waiter can block on (BLPOP) instead of polling
 - dead-letter entry: {"review_id", "entry": the original fields as JSON, "error", "deliveries"}
+- submitted key `reviewbot:submitted:<review id>`: set by the HTTP API when it queues a review, so
+  GET answers "pending" and a retried POST with the same idempotency key is not queued twice
 """
 
 from reviewbot.messages import Review, Verdict
 
 RESULT_PREFIX = "reviewbot:result:"
 DONE_PREFIX = "reviewbot:done:"
+SUBMITTED_PREFIX = "reviewbot:submitted:"
 #: Hash of consumer -> "reviews/s unix-time": the workers' recent rates, for the "retry in N s"
-#: estimate of a busy queue.
+#: estimate of a busy queue. A worker refreshes the time every second while it runs (its
+#: heartbeat) and removes its entry when it stops, so a fresh entry means a live worker.
 RATE_KEY = "reviewbot:worker:rates"
 #: A rate older than this many seconds belongs to a worker that stopped; it is ignored.
 RATE_FRESH_S = 30
@@ -25,6 +29,10 @@ def result_key(review_id: str) -> str:
 
 def done_key(review_id: str) -> str:
     return DONE_PREFIX + review_id
+
+
+def submitted_key(review_id: str) -> str:
+    return SUBMITTED_PREFIX + review_id
 
 
 def review_fields(review: Review) -> dict[str, str]:
@@ -63,6 +71,19 @@ def total_rate(rates: dict[str, str], now: float) -> float:
         if at and now - float(at) <= RATE_FRESH_S:
             total += float(rate)
     return total
+
+
+def live_workers(rates: dict[str, str], now: float, fresh_s: float) -> int:
+    """How many workers in RATE_KEY beat within `fresh_s` seconds."""
+    count = 0
+    for value in rates.values():
+        _, _, at = value.partition(" ")
+        try:
+            if now - float(at) <= fresh_s:
+                count += 1
+        except ValueError:  # not written by a worker; not a live one either
+            continue
+    return count
 
 
 #: Hash of entry id -> the last error that kept it from a verdict, quoted in its dead letter.

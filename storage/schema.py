@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Enum,
@@ -157,3 +158,77 @@ class OptOutRow(Base):
     source: Mapped[Source] = mapped_column(_enum(Source, "source"), primary_key=True)
     user_id: Mapped[str] = mapped_column(Text, primary_key=True)
     opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# -- the Discord bot's moderation state (migration 0008) ---------------------------------------
+# Discord ids are snowflakes: 64-bit integers whose order is their creation order. They are
+# stored as BIGINT (not TEXT like other outside ids) because the catch-up cursor and "the newest
+# message handled" compare them as numbers.
+
+
+class DiscordGuildRow(Base):
+    """A server's moderation settings; a server without a row uses the deployment's defaults."""
+
+    __tablename__ = "discord_guilds"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    #: The settings as a JSON object (reviewbot.messages.DiscordGuildConfig): new settings need
+    #: no migration, and a setting absent from an old row takes its default.
+    config: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DiscordChannelRow(Base):
+    """A channel the bot watches (or watched: /unwatch keeps the row, so a channel listed in
+    REVIEWBOT_DISCORD_WATCHED_CHANNELS stays unwatched after a restart)."""
+
+    __tablename__ = "discord_channels"
+
+    channel_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    #: NULL for a channel configured by id before the bot saw its server.
+    guild_id: Mapped[int | None] = mapped_column(BigInteger)
+    watched: Mapped[bool] = mapped_column(Boolean)
+    mode: Mapped[str] = mapped_column(Text)
+    #: The newest message handled (classified or skipped): catch-up reads history after it.
+    last_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DiscordMessageRow(Base):
+    """A watched message handed to the workers, and what the bot did with its verdict."""
+
+    __tablename__ = "discord_messages"
+
+    channel_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    guild_id: Mapped[int | None] = mapped_column(BigInteger)
+    author_id: Mapped[int] = mapped_column(BigInteger)
+    #: The review of the message's current text (an edit gets a review of its own).
+    review_id: Mapped[str] = mapped_column(Text)
+    #: When the current text was written (the message's creation, or its last edit).
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The label and the reaction the bot gave the current review; NULL until its verdict came.
+    label: Mapped[Label | None] = mapped_column(_enum(Label, "label"))
+    emoji: Mapped[str | None] = mapped_column(Text)
+    reply_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    escalation_message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index("ix_discord_messages_author", "guild_id", "author_id"),
+        Index("ix_discord_messages_review", "review_id"),
+    )
+class ApiKeyRow(Base):
+    """A key of the HTTP API. Only its SHA-256 is stored: a leaked database gives no usable key."""
+
+    __tablename__ = "api_keys"
+
+    #: Short random id, shown by `reviewbot api-keys list` and used to revoke.
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    #: Hex SHA-256 of the whole key (keys are 32 random bytes, so no slow hash is needed).
+    key_hash: Mapped[str] = mapped_column(Text, unique=True)
+    prefix: Mapped[str] = mapped_column(Text)
+    #: Requests per rate window; NULL: the API's default.
+    rate_limit: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

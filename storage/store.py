@@ -10,9 +10,16 @@ from sqlalchemy import Engine, Row, and_, case, delete, func, or_, select, updat
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from reviewbot.messages import Label, Prediction, Review, Source, UsageStats, Verdict
+from reviewbot.messages import ApiKey, Label, Prediction, Review, Source, UsageStats, Verdict
 from storage.engine import dialect_of, unavailable_as_store_error
-from storage.schema import FeedbackRow, ModelVersion, OptOutRow, PredictionRow, ReviewRow
+from storage.schema import (
+    ApiKeyRow,
+    FeedbackRow,
+    ModelVersion,
+    OptOutRow,
+    PredictionRow,
+    ReviewRow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -277,6 +284,60 @@ class Store:
             threshold=latest[1] if latest else None,
         )
 
+    # -- HTTP API keys ---------------------------------------------------------------------
+
+    @_translating_errors
+    def add_api_key(
+        self, key_id: str, name: str, key_hash: str, prefix: str, rate_limit: int | None = None
+    ) -> ApiKey:
+        """Store a new API key by its hash (the caller made the key and shows it once)."""
+        row = ApiKeyRow(
+            id=key_id,
+            name=name,
+            key_hash=key_hash,
+            prefix=prefix,
+            rate_limit=rate_limit,
+            created_at=datetime.now(UTC),
+            revoked_at=None,
+        )
+        with self._session.begin() as session:
+            session.add(row)
+            session.flush()
+            return _to_api_key(row)
+
+    @_translating_errors
+    def api_key_by_hash(self, key_hash: str) -> ApiKey | None:
+        """The key with this hash, revoked or not; None when there is none."""
+        with self._session() as session:
+            row = session.scalars(select(ApiKeyRow).where(ApiKeyRow.key_hash == key_hash)).first()
+            return None if row is None else _to_api_key(row)
+
+    @_translating_errors
+    def api_keys(self, include_revoked: bool = False) -> list[ApiKey]:
+        """Every key, oldest first."""
+        query = select(ApiKeyRow).order_by(ApiKeyRow.created_at, ApiKeyRow.id)
+        if not include_revoked:
+            query = query.where(ApiKeyRow.revoked_at.is_(None))
+        with self._session() as session:
+            return [_to_api_key(row) for row in session.scalars(query)]
+
+    @_translating_errors
+    def revoke_api_key(self, key_id: str) -> bool:
+        """Revoke a key by its id or prefix; False when no active key matches. Raises
+        ValueError when a prefix matches several keys."""
+        with self._session.begin() as session:
+            rows = session.scalars(
+                select(ApiKeyRow).where(
+                    ApiKeyRow.revoked_at.is_(None),
+                    or_(ApiKeyRow.id == key_id, ApiKeyRow.prefix == key_id),
+                )
+            ).all()
+            if len(rows) > 1:
+                raise ValueError(f"{key_id!r} matches {len(rows)} keys: revoke by id")
+            for row in rows:
+                row.revoked_at = datetime.now(UTC)
+            return bool(rows)
+
     # -- reading history -------------------------------------------------------------------
 
     def reviews_since(self, since: datetime, until: datetime | None = None) -> Iterator[Review]:
@@ -479,3 +540,14 @@ def _to_review(row: ReviewRow) -> Review:
 def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(ids), ID_CHUNK):
         yield ids[start : start + ID_CHUNK]
+
+
+def _to_api_key(row: ApiKeyRow) -> ApiKey:
+    return ApiKey(
+        id=row.id,
+        name=row.name,
+        prefix=row.prefix,
+        rate_limit=row.rate_limit,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )

@@ -29,11 +29,9 @@ def consumer_name() -> str:
 def checkpoint_path(settings: ModelSettings) -> Path:
     """The configured checkpoint, else the default one (built by `reviewbot demo` or the
     training package)."""
-    if settings.checkpoint:
-        return settings.checkpoint
-    from model.paths import default_checkpoint_dir
+    from model.paths import served_checkpoint_dir
 
-    return default_checkpoint_dir()
+    return served_checkpoint_dir(settings)
 
 
 def build_worker(

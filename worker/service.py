@@ -38,6 +38,8 @@ from worker.stream import Entry, Finish, ReviewStream
 log = logging.getLogger(__name__)
 
 RATE_SMOOTHING = 0.2
+#: Seconds between heartbeats (refreshes of the worker's RATE_KEY entry) of a live worker.
+HEARTBEAT_S = 1.0
 STORE_RETRY_FIRST_S = 0.5
 
 
@@ -84,6 +86,7 @@ class Worker:
         self._reader_slot = threading.Semaphore(1)
         self._rate = 0.0
         self._last_write = time.time()
+        self._last_beat = float("-inf")
         self.last_loop = time.monotonic()
         self.answered = 0
 
@@ -91,6 +94,7 @@ class Worker:
     def run(self) -> None:
         """Serve until `self.stop` is set; returns after the batches in flight are finished."""
         self.stream.join()
+        self._heartbeat()
         metrics.MODEL.info({"version": self.classifier.version, "consumer": self.stream.consumer})
         self.leases.start()
         stages = [
@@ -131,6 +135,7 @@ class Worker:
         while not self.stop.is_set():
             self.last_loop = time.monotonic()
             metrics.mark_loop()
+            self._heartbeat()
             if not self._reader_slot.acquire(timeout=self.settings.block_ms / 1000):
                 continue
             entries: list[Entry] = []
@@ -311,6 +316,20 @@ class Worker:
                 waited = (now - finish.verdict.review.received_at).total_seconds()
                 metrics.END_TO_END_SECONDS.observe(max(0.0, waited))
         self._update_rate(len(finishes))
+
+    def _heartbeat(self) -> None:
+        """Refresh the time of this worker's RATE_KEY entry, idle or busy, at most once per
+        HEARTBEAT_S: front-ends count a fresh entry as a live worker (the HTTP API answers 503
+        with none). Redis 6 cannot tell instead: a consumer's idle time in XINFO CONSUMERS
+        grows while it blocks on an empty stream."""
+        now = time.time()
+        if now - self._last_beat < HEARTBEAT_S:
+            return
+        self._last_beat = now
+        try:
+            self.stream.redis.hset(RATE_KEY, self.stream.consumer, f"{self._rate:.1f} {now:.0f}")
+        except Exception as exc:  # noqa: BLE001 - the read that follows reports Redis trouble
+            log.debug("could not publish the heartbeat: %s", exc)
 
     def _update_rate(self, count: int) -> None:
         """Publish this worker's recent reviews/s, for the clients' "retry in N s" estimate."""

@@ -24,6 +24,9 @@ LANGUAGE_TTL_S = 30 * 24 * 3600
 #: Redis connections of one bot process, and how long a request waits for a free one.
 REDIS_CONNECTIONS = 64
 REDIS_WAIT_S = 20.0
+#: A Redis command taking longer fails (and its update is retried). redis-py's default of 5 s
+#: failed healthy commands when the tests' in-process worker held the GIL for ~4 s.
+REDIS_TIMEOUT_S = 30.0
 
 
 @dataclass
@@ -54,7 +57,11 @@ class Services:
         # connections" instead, which failed whole batches in the benchmark (14 reviews/s).
         client = aioredis.Redis.from_pool(
             aioredis.BlockingConnectionPool.from_url(
-                url, decode_responses=True, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_S
+                url,
+                decode_responses=True,
+                max_connections=REDIS_CONNECTIONS,
+                timeout=REDIS_WAIT_S,
+                socket_timeout=REDIS_TIMEOUT_S,
             )
         )
         stream_settings = stream_settings or StreamSettings()

@@ -1,11 +1,14 @@
 """`reviewbot demo` end to end, as a person would use it: embedded Redis, SQLite, a worker
 process, the console on stdin, and `reviewbot classify` from "another terminal"."""
 
+import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
+from urllib.request import Request, urlopen
 
 import pytest
 
@@ -18,9 +21,16 @@ def demo_env(tmp_path, tiny_checkpoint):
         REVIEWBOT_MODEL_CHECKPOINT=str(tiny_checkpoint),
         REVIEWBOT_MODEL_DEVICE="cpu",
         REVIEWBOT_WORKER_METRICS_PORT="0",
+        REVIEWBOT_API_PORT=str(free_port()),
         COLUMNS="200",
     )
     return env
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def read_until(stream, marker: str, timeout: float = 120.0) -> str:
@@ -49,6 +59,18 @@ def test_demo_console_and_classify_from_another_terminal(demo_env, tmp_path):
     try:
         banner = read_until(demo.stdout, "review> ")
         assert "ReviewBot demo" in banner
+        # The web page and the API serve beside the console, on the same worker.
+        page = f"http://127.0.0.1:{demo_env['REVIEWBOT_API_PORT']}/"
+        assert f"Web page and HTTP API: {page}" in banner
+        with urlopen(page, timeout=10) as answer:
+            assert b"ReviewBot" in answer.read()
+        request = Request(
+            page + "v1/reviews",
+            data=json.dumps({"text": "a lovely film"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urlopen(request, timeout=60) as answer:
+            assert json.load(answer)["label"] in ("positive", "negative")
 
         # Same REVIEWBOT_HOME, no Redis URL: classify finds the demo's embedded Redis.
         other = subprocess.run(
@@ -95,7 +117,7 @@ def test_demo_console_and_classify_from_another_terminal(demo_env, tmp_path):
         sources = sorted(
             r.source.value for r in store.reviews_since(datetime(2000, 1, 1, tzinfo=UTC))
         )
-    assert sources == ["api", "console", "console", "console"]
+    assert sources == ["api", "api", "console", "console", "console"]
 
 
 def test_classify_without_a_worker_says_so(demo_env):

@@ -27,6 +27,9 @@ FRONTEND_API = [
     "bots.telegram.services",
     "bots.telegram.settings",
     "bots.telegram.handlers",
+    "bots.discord.decision",
+    "bots.discord.settings",
+    "bots.discord.cli",
 ]
 HEAVY = ["torch", "transformers", "sqlalchemy", "worker.service", "worker.stream", "model"]
 

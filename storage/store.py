@@ -293,6 +293,7 @@ def _prediction_values(
         "model_version": p.model_version,
         "p_positive": p.p_positive,
         "threshold": p.threshold,
+        "threshold_scope": p.threshold_scope,
         "label": p.label,
         "n_tokens": p.n_tokens,
         "truncated": p.truncated,

@@ -19,6 +19,11 @@ class Objective(StrEnum):
     recall = "recall"
 
 
+class Pooling(StrEnum):
+    mean = "mean"
+    first_token = "first-token"
+
+
 class Mapping(StrEnum):
     auto = "auto"
     fresh_rotten = "fresh-rotten"
@@ -28,7 +33,11 @@ class Mapping(StrEnum):
     binary = "binary"
 
 
-DATA_HELP = "A .csv, .tsv, .jsonl or .parquet file, or a built-in dataset: vader-movies, evomsa-es."
+DATA_HELP = (
+    "A .csv, .tsv, .jsonl or .parquet file, or a built-in dataset: vader-movies, evomsa-es, "
+    "es-movies-dev, es-movies-test, en-movies-test."
+)
+TRAIN_DATA_HELP = DATA_HELP + " Repeat to train on several at once (e.g. English and Spanish)."
 TEXT_HELP = "Text column (default: detected)."
 LABEL_HELP = "Label column (default: detected)."
 GROUP_HELP = "Group column, e.g. the movie id: no group is in two splits (default: detected)."
@@ -36,7 +45,7 @@ MAPPING_HELP = "How labels become positive/negative (default: detected from the 
 
 
 def train_command(
-    data: str = typer.Option(..., "--data", help=DATA_HELP),
+    data: list[str] = typer.Option(..., "--data", help=TRAIN_DATA_HELP),
     out: Path = typer.Option(..., "--out", help="Checkpoint folder to write."),
     mode: Mode | None = typer.Option(
         None,
@@ -85,6 +94,28 @@ def train_command(
         help="auto (CPU only), yes or no; full mode.",
         show_default="auto",
     ),
+    head_pooling: Pooling | None = typer.Option(
+        None,
+        "--head-pooling",
+        help="head mode: mean (pooled e5 embeddings + logistic regression) or first-token "
+        "(the model's own head).",
+        show_default="mean",
+    ),
+    head_prefix: str | None = typer.Option(
+        None, "--head-prefix", help='mean pooling: "auto", "none" or a text.', show_default="auto"
+    ),
+    head_layers: int | None = typer.Option(
+        None, "--head-layers", help="mean pooling: last N layers.", show_default="1"
+    ),
+    head_c: float | None = typer.Option(
+        None, "--head-c", help="mean pooling: inverse regularisation.", show_default="1.0"
+    ),
+    language_threshold_min_rows: int | None = typer.Option(
+        None,
+        "--language-threshold-min-rows",
+        help="Validation rows a language needs for a threshold of its own.",
+        show_default="100",
+    ),
     objective: Objective = typer.Option(
         Objective.f1,
         "--threshold-objective",
@@ -108,6 +139,9 @@ def train_command(
         "mode": mode, "base_model": base_model, "dead_zone": dead_zone, "val_fraction": val_fraction,
         "test_fraction": test_fraction, "seed": seed, "epochs": epochs, "learning_rate": learning_rate,
         "batch_size": batch_size, "max_length": max_length, "freeze_embeddings": freeze_embeddings,
+        "head_pooling": head_pooling.value if head_pooling else None, "head_prefix": head_prefix,
+        "head_layers": head_layers, "head_c": head_c,
+        "language_threshold_min_rows": language_threshold_min_rows,
     }  # fmt: skip
     console = Console()
     try:
@@ -115,7 +149,7 @@ def train_command(
             **{key: value for key, value in overrides.items() if value is not None}
         )
         result = train(
-            data,
+            list(data),
             out,
             settings,
             DataOptions(

@@ -69,7 +69,7 @@ def test_head_mode_checkpoint_serves_the_fitted_head(
         "group": "rotten_tomatoes_link",
     }
     assert extra["splits"]["kind"] == "by group"
-    assert extra["content_hash"] == content_hash(result.path, meta.threshold)
+    assert extra["content_hash"] == content_hash(result.path, meta)
     for name in ("accuracy", "f1", "precision", "recall", "roc_auc", "confusion_matrix"):
         assert (
             name in meta.metrics["test"]["at_threshold"] and name in meta.metrics["test"]["at_0.5"]

@@ -94,6 +94,12 @@ def train_command(
         help="auto (CPU only), yes or no; full mode.",
         show_default="auto",
     ),
+    freeze_layers: int | None = typer.Option(
+        None,
+        "--freeze-layers",
+        help="full mode: also keep the embeddings and the first N encoder layers fixed.",
+        show_default="0",
+    ),
     head_pooling: Pooling | None = typer.Option(
         None,
         "--head-pooling",
@@ -140,7 +146,7 @@ def train_command(
         "test_fraction": test_fraction, "seed": seed, "epochs": epochs, "learning_rate": learning_rate,
         "batch_size": batch_size, "max_length": max_length, "freeze_embeddings": freeze_embeddings,
         "head_pooling": head_pooling.value if head_pooling else None, "head_prefix": head_prefix,
-        "head_layers": head_layers, "head_c": head_c,
+        "head_layers": head_layers, "head_c": head_c, "freeze_layers": freeze_layers,
         "language_threshold_min_rows": language_threshold_min_rows,
     }  # fmt: skip
     console = Console()

@@ -43,6 +43,9 @@ class TrainingSettings(BaseSettings):
     #: Keep the input word embeddings fixed. `auto`: on CPU only, where the AdamW update of the
     #: 250k x 384 embedding matrix costs more than the encoder's forward and backward passes.
     freeze_embeddings: Literal["auto", "yes", "no"] = "auto"
+    #: Also keep the embeddings and the first N encoder layers fixed (0: none). Fewer shared
+    #: layers move towards the training language, so other languages drift less.
+    freeze_layers: int = 0
     # -- head mode --------------------------------------------------------------------------
     #: `mean`: mean-pooled, L2-normalised hidden states + logistic regression, the pooling
     #: stored in the checkpoint (how e5 was trained; see docs/training.md for the measurement).

@@ -26,14 +26,14 @@ from typing import Protocol
 
 from model import Classifier, Encoded
 from reviewbot.messages import Verdict, utcnow
+from reviewbot.protocol import RATE_KEY
+from reviewbot.validation import InvalidReview, check_text
 from worker import metrics
 from worker.batching import Collector
 from worker.isolation import classify_isolated
 from worker.leases import Leases
-from worker.protocol import RATE_KEY
 from worker.settings import WorkerSettings
 from worker.stream import Entry, Finish, ReviewStream
-from worker.validation import InvalidReview, check_text
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ class Worker:
                     self.leases.hold(e.entry_id for e in entries)
                     self._to_score.put(self._prepare(entries))
                     continue
-            except Exception:  # noqa: BLE001 - Redis restarting, say: what was read stays pending
+            except Exception:  # Redis restarting, say: what was read stays pending
                 log.exception("reading the review stream failed; retrying in 1 s")
                 self.leases.release(e.entry_id for e in entries)
                 self.stop.wait(1.0)
@@ -172,7 +172,7 @@ class Worker:
         started = time.perf_counter()
         try:
             encoded = self.classifier.encode([e.review.text for e in todo]) if todo else None
-        except Exception:  # noqa: BLE001 - isolated per review in the scorer
+        except Exception:  # isolated per review in the scorer
             log.exception("tokenizing a batch failed; isolating its reviews")
             encoded = None
         return Batch(todo, encoded, decided, classify_s=time.perf_counter() - started)
@@ -183,7 +183,7 @@ class Worker:
             self._reader_slot.release()
             try:
                 self._score(batch)
-            except Exception:  # noqa: BLE001 - never lose the batch: its entries stay pending
+            except Exception:  # never lose the batch: its entries stay pending
                 log.exception("scoring a batch failed unexpectedly")
                 batch.failed.update({e.entry_id: "internal error" for e in batch.entries})
                 batch.entries = []
@@ -199,7 +199,7 @@ class Worker:
             if batch.encoded is None:
                 raise RuntimeError("tokenization failed")
             outcomes = list(self.classifier.score(batch.encoded))
-        except Exception:  # noqa: BLE001 - bisect to find the review at fault
+        except Exception:  # bisect to find the review at fault
             log.exception("a batch of %d failed; classifying it in halves", len(texts))
             outcomes = classify_isolated(self.classifier, texts)
         batch.classify_s += time.perf_counter() - started
@@ -226,7 +226,7 @@ class Worker:
         while (batch := self._to_write.get()) is not None:
             try:
                 self._write(batch)
-            except Exception:  # noqa: BLE001 - entries stay pending and are redelivered
+            except Exception:  # entries stay pending and are redelivered
                 log.exception("writing a batch failed; its reviews will be redelivered")
             finally:
                 self.leases.release(batch.entry_ids() + list(batch.failed))
@@ -282,7 +282,7 @@ class Worker:
                     len(ids),
                     delay,
                 )
-            except Exception:  # noqa: BLE001 - a row the database rejects must not sink the batch
+            except Exception:  # a row the database rejects must not sink the batch
                 log.exception("saving a batch failed; saving its verdicts one by one")
                 return self._store_one_by_one(verdicts)
             if self.stop.wait(delay):

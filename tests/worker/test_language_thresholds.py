@@ -3,7 +3,6 @@ checkpoint carries them, the worker (on the real Redis) decides each review by i
 language's threshold and says which, and SQLite and Postgres keep which one it was. A checkpoint
 with one threshold still serves, as "overall"."""
 
-import uuid
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,9 +13,7 @@ import sqlalchemy
 from model import ModelSettings
 from model.checkpoint import read_meta
 from reviewbot.messages import Review, Source
-from storage import migrate, open_store
-from storage.engine import make_engine
-from tests.storage.conftest import postgres_schema_url
+from storage import open_store
 from training.settings import TrainingSettings
 from training.train import train
 
@@ -66,28 +63,6 @@ def bilingual_checkpoint(tmp_path_factory: pytest.TempPathFactory, tiny_checkpoi
     return result.path
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def history_url(request: pytest.FixtureRequest, tmp_path: Path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'history.sqlite3'}"
-        return
-    base_url = request.getfixturevalue("postgres_url")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sqlalchemy.create_engine(base_url)
-    with admin.begin() as connection:
-        connection.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
-    try:
-        url = postgres_schema_url(base_url, schema)
-        engine = make_engine(url)
-        migrate.upgrade(engine)
-        engine.dispose()
-        yield url
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
 def _stored(url: str) -> dict[str, tuple[float, str, str]]:
     engine = sqlalchemy.create_engine(url)
     with engine.connect() as connection:
@@ -120,12 +95,12 @@ class TestBilingualCheckpoint:
         return ModelSettings(checkpoint=bilingual_checkpoint, device="cpu", cpu_threads=1)
 
     def test_each_language_is_decided_by_its_own_threshold_and_stored_with_it(
-        self, bilingual_checkpoint, running_worker, client, history_url
+        self, bilingual_checkpoint, running_worker, client, database_url
     ):
         meta = read_meta(bilingual_checkpoint)
         assert set(meta.thresholds) == {"en", "es"}, meta.model_extra["language_thresholds"]
         assert meta.pooling is not None and meta.pooling.prefix == "query: "
-        served = _serve(running_worker, client, history_url)
+        served = _serve(running_worker, client, database_url)
         for language, scope, threshold in (
             ("en", "en", meta.thresholds["en"]),
             ("es", "es", meta.thresholds["es"]),
@@ -148,11 +123,11 @@ class TestBilingualCheckpoint:
 
 
 def test_a_checkpoint_with_one_threshold_serves_every_language_with_it(
-    tiny_checkpoint, running_worker, client, history_url
+    tiny_checkpoint, running_worker, client, database_url
 ):
     """The model_settings of tests/worker/conftest.py: the tiny checkpoint, one threshold."""
     assert read_meta(tiny_checkpoint).thresholds == {}
-    served = _serve(running_worker, client, history_url)
+    served = _serve(running_worker, client, database_url)
     for language in REVIEWS:
         prediction = served["verdicts"][language].prediction
         assert (prediction.threshold, prediction.threshold_scope) == (0.48, "overall")

@@ -4,7 +4,7 @@ Rows stored before this existed were all decided by their checkpoint's one thres
 get "overall".
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-27
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

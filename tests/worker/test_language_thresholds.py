@@ -39,7 +39,10 @@ REVIEWS = {
 def _bilingual_csv(path: Path) -> Path:
     rows = []
     for i in range(40):
-        for language, phrases, said in (("en", EN, "said viewer"), ("es", ES, "dijo la espectadora")):
+        for language, phrases, said in (
+            ("en", EN, "said viewer"),
+            ("es", ES, "dijo la espectadora"),
+        ):
             k = i % len(phrases)
             # Even phrases are positive; the numbered tail keeps every text unique.
             rows.append({"text": f"{phrases[k]}, {said} {i}", "label": int(k % 2 == 0)})

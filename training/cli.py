@@ -54,6 +54,12 @@ def train_command(
         help="Model name or folder to start from.",
         show_default="the offline backbone",
     ),
+    data_weight: list[str] = typer.Option(
+        [],
+        "--data-weight",
+        help="SOURCE=WEIGHT: weight of each training row of that --data source (repeatable), "
+        "e.g. es-movies-dev=10.",
+    ),
     text_column: str | None = typer.Option(None, "--text-column", help=TEXT_HELP),
     label_column: str | None = typer.Option(None, "--label-column", help=LABEL_HELP),
     group_column: str | None = typer.Option(None, "--group-column", help=GROUP_HELP),
@@ -154,8 +160,14 @@ def train_command(
             out,
             settings,
             DataOptions(
-                text_column, label_column, group_column, label_mapping.value, train_size, test_size
-            ),
+                text_column,
+                label_column,
+                group_column,
+                label_mapping.value,
+                train_size,
+                test_size,
+                _parse_weights(data_weight),
+            ),  # fmt: skip
             ThresholdOptions(objective, target),
             tuple(also_evaluate),
             overwrite,
@@ -164,6 +176,21 @@ def train_command(
         console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
     print_training(console, result.path, result.meta)
+
+
+def _parse_weights(values: list[str]) -> tuple[tuple[str, float], ...]:
+    from training.errors import DataError
+
+    weights = []
+    for value in values:
+        name, _, weight = value.rpartition("=")
+        try:
+            weights.append((name, float(weight)))
+        except ValueError:
+            raise DataError(f"--data-weight wants SOURCE=WEIGHT, got {value!r}") from None
+        if not name:
+            raise DataError(f"--data-weight wants SOURCE=WEIGHT, got {value!r}")
+    return tuple(weights)
 
 
 def evaluate_command(

@@ -19,7 +19,7 @@ from model.checkpoint import CheckpointMeta, content_hash, write_meta
 from model.pooling import PooledHead, Pooling
 from training import hashing, plots
 from training.base import device, load_base, resolve_base
-from training.data import DataSummary, load_data, load_sources
+from training.data import DataSummary, Examples, load_data, load_sources
 from training.errors import DataError
 from training.metrics import report
 from training.scoring import score_texts
@@ -38,6 +38,27 @@ class DataOptions:
     label_mapping: str = "auto"
     train_size: int | None = None
     test_size: int | None = None
+    #: Weight of each training row of a source (by the name given to --data; default 1): a small
+    #: Spanish set beside 7,500 English snippets needs weight to move the head (measured in
+    #: docs/training.md). Pooled head: logistic-regression sample weights; other modes repeat
+    #: the source's training rows round(weight) times.
+    source_weights: tuple[tuple[str, float], ...] = ()
+
+
+def row_weights(examples: Examples, source_weights: dict[str, float]) -> np.ndarray | None:
+    """Each row's weight by its source; None when no weights are given."""
+    if not source_weights or examples.sources is None:
+        return None
+    return np.asarray([source_weights.get(source, 1.0) for source in examples.sources])
+
+
+def repeat_weighted(examples: Examples, source_weights: dict[str, float]) -> Examples:
+    """Training rows repeated by their source's weight (rounded, at least once)."""
+    weights = row_weights(examples, source_weights)
+    if weights is None:
+        return examples
+    repeats = np.maximum(np.rint(weights).astype(int), 1)
+    return examples.subset(np.repeat(np.arange(len(examples)), repeats))
 
 
 @dataclass(frozen=True)
@@ -64,15 +85,23 @@ class Fitted:
     pooled: tuple[PooledHead, Pooling] | None = None
 
 
-def _fit(model, tokenizer, splits, settings: TrainingSettings, base: str, work_dir: Path) -> Fitted:
+def _fit(
+    model,
+    tokenizer,
+    splits,
+    settings: TrainingSettings,
+    base: str,
+    work_dir: Path,
+    source_weights: dict[str, float],
+) -> Fitted:
     if settings.mode == "full":
         from training.full import fine_tune
 
-        return Fitted(
-            fine_tune(model, tokenizer, splits.train, splits.validation, settings, work_dir)
-        )
+        train = repeat_weighted(splits.train, source_weights)
+        return Fitted(fine_tune(model, tokenizer, train, splits.validation, settings, work_dir))
     if settings.head_pooling == "mean":
-        return _fit_pooled(model, tokenizer, splits, settings, base)
+        return _fit_pooled(model, tokenizer, splits, settings, base, source_weights)
+    splits = Splits(repeat_weighted(splits.train, source_weights), splits.validation, splits.test)
     from training.head import embed, fit_head, head_probabilities
 
     model.eval()
@@ -94,7 +123,9 @@ def _fit(model, tokenizer, splits, settings: TrainingSettings, base: str, work_d
     return Fitted({"head_pooling": "first-token", **summary}, head_probabilities(model, val_states))
 
 
-def _fit_pooled(model, tokenizer, splits, settings: TrainingSettings, base: str) -> Fitted:
+def _fit_pooled(
+    model, tokenizer, splits, settings: TrainingSettings, base: str, source_weights
+) -> Fitted:
     from training.pooled import default_prefix, features, fit_logistic, head_probabilities
 
     model.eval()
@@ -111,8 +142,16 @@ def _fit_pooled(model, tokenizer, splits, settings: TrainingSettings, base: str)
         encoder, tokenizer, splits.validation.texts, pooling, settings.max_length,
         "embedding validation",
     )  # fmt: skip
-    head, summary = fit_logistic(x_train, splits.train.labels, settings.head_c, settings.seed)
-    summary = {"head_pooling": "mean", "pooling": pooling.model_dump(mode="json"), **summary}
+    head, summary = fit_logistic(
+        x_train, splits.train.labels, settings.head_c, settings.seed,
+        row_weights(splits.train, source_weights),
+    )  # fmt: skip
+    summary = {
+        "head_pooling": "mean",
+        "pooling": pooling.model_dump(mode="json"),
+        "source_weights": source_weights,
+        **summary,
+    }
     return Fitted(summary, head_probabilities(head, x_val), (head, pooling))
 
 
@@ -259,7 +298,10 @@ def _train_into(
     torch.manual_seed(settings.seed)
     base = resolve_base(settings.base_model)
     model, tokenizer = load_base(base, device())
-    fitted = _fit(model, tokenizer, splits, settings, base, staging / "trainer")
+    fitted = _fit(
+        model, tokenizer, splits, settings, base, staging / "trainer",
+        _source_weights(data, data_options),
+    )  # fmt: skip
     pooling = _save_model(model, tokenizer, fitted, staging)
     del model
     # Provisional threshold so that model.load accepts the folder; the real ones are chosen next.
@@ -295,6 +337,20 @@ def _train_into(
     meta.content_hash = content_hash(staging, meta)
     write_meta(staging, meta)
     return TrainResult(staging, meta, fitted.head_validation_p, p_val)
+
+
+def _source_weights(data, options: DataOptions) -> dict[str, float]:
+    weights = {str(name): float(weight) for name, weight in options.source_weights}
+    names = [str(source) for source in data] if isinstance(data, list | tuple) else [str(data)]
+    unknown = set(weights) - set(names)
+    if unknown:
+        raise DataError(
+            f"a weight is given for {', '.join(sorted(unknown))}, which is not among the --data "
+            f"sources ({', '.join(names)})"
+        )
+    if any(weight <= 0 for weight in weights.values()):
+        raise DataError(f"source weights must be positive: {weights}")
+    return weights
 
 
 def _log_data(summary: DataSummary) -> None:

@@ -10,6 +10,7 @@ import pytest
 from model import load
 from model.checkpoint import content_hash, read_meta
 from training.data import load_data
+from training.errors import DataError
 from training.evaluate import evaluate
 from training.settings import TrainingSettings
 from training.splits import split
@@ -178,3 +179,30 @@ def test_a_failed_run_leaves_nothing_behind(tiny_checkpoint: Path, tmp_path: Pat
             _settings(tiny_checkpoint, tmp_path),
         )
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.partial").exists()
+
+
+def test_several_sources_keep_their_share_and_weights_reach_the_head(
+    tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    """English and Spanish files trained together: each split holds both in proportion; a
+    weight on the Spanish source is recorded and changes the fitted head."""
+    from training.train import DataOptions
+
+    english = [r for r in review_rows(20, 4) if not any(w in r["review_content"] for w in "ñá")]
+    spanish = [
+        {"text": f"{text} (reseña {i})", "label": int(positive)}
+        for i in range(30)
+        for text, positive in (("una película maravillosa", True), ("aburrida y lenta", False))
+    ]
+    sources = [str(_csv(tmp_path / "en.csv", english)), str(_csv(tmp_path / "es.csv", spanish))]
+    settings = _settings(tiny_checkpoint, tmp_path)
+    plain = train(sources, tmp_path / "plain", settings)
+    weighted = train(
+        sources, tmp_path / "weighted", settings, DataOptions(source_weights=((sources[1], 10.0),))
+    )
+    parts = weighted.meta.model_extra["data"]["parts"]
+    assert [part["source"] for part in parts] == sources
+    assert weighted.meta.model_extra["training"]["source_weights"] == {sources[1]: 10.0}
+    assert not np.allclose(plain.served_validation_p, weighted.served_validation_p)
+    with pytest.raises(DataError, match="not among the --data sources"):
+        train(sources, tmp_path / "bad", settings, DataOptions(source_weights=(("nope", 2.0),)))

@@ -96,7 +96,9 @@ def split(
     assert_no_group_leakage(splits)
     named = {"train": splits.train, "validation": splits.validation, "test": splits.test}
     summary = SplitSummary(
-        kind="by group" if examples.groups is not None else "stratified by label",
+        kind="by group"
+        if examples.groups is not None
+        else "stratified by label" + (" and source" if examples.sources is not None else ""),
         seed=seed,
         sizes={name: len(part) for name, part in named.items()},
         positives={name: int(part.labels.sum()) for name, part in named.items()},

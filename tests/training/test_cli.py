@@ -32,12 +32,23 @@ def test_train_then_evaluate(
 
     metrics_file = tmp_path / "metrics.json"
     result = runner.invoke(
-        app, ["evaluate", str(out), "--data", str(reviews_csv), "--json", str(metrics_file)]
-    )
+        app,
+        ["evaluate", str(out), "--data", str(reviews_csv), "--json", str(metrics_file),
+         "--plots", str(tmp_path / "plots")],
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     measured = json.loads(metrics_file.read_text())
     assert measured["at_threshold"]["threshold"] == meta["threshold"]
     assert measured["at_threshold"]["n"] == meta["data"]["rows_kept"]
+    # A table per detected language with the threshold that decided it, and a reliability
+    # diagram per language.
+    assert "Per detected language" in result.output and "threshold used" in result.output
+    languages = set(measured["per_language"])
+    assert languages and languages <= {"en", "es", "other"}
+    for language, values in measured["per_language"].items():
+        assert {"accuracy", "f1", "roc_auc", "threshold", "threshold_scope"} <= set(values)
+        diagram = tmp_path / "plots" / f"reliability_{language}.png"
+        assert diagram.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_bad_input_gets_a_clear_message(tiny_checkpoint: Path, tmp_path: Path) -> None:

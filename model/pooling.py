@@ -6,8 +6,9 @@ carry a "query: " (or "passage: ") prefix; its first-token state and BERT's pool
 trained for anything. So a checkpoint may say, in `reviewbot.json` under `pooling`, how to pool
 (prefix, which hidden layers, normalisation) and keep a logistic-regression head beside the
 encoder in `pooled_head.safetensors`. The encoder folder itself stays a plain transformers
-folder (`AutoModel` loads it). Measured on the offline backbone (docs/training.md): English
-vader-movies test 0.811 -> 0.84x, Spanish reviews 0.69 -> 0.9x.
+folder (`AutoModel` loads it). Measured on the offline backbone (docs/training.md, head-mode
+variants), same English training rows: vader-movies test accuracy 0.819 (first token) -> 0.847
+(mean-pooled, normalised), Spanish test reviews AUC 0.852 -> 0.881.
 """
 
 from pathlib import Path

@@ -5,7 +5,9 @@ them, and a logistic regression on top (scikit-learn, L2 penalty of strength 1/C
 The checkpoint keeps the encoder as a plain transformers folder, the regression in
 `pooled_head.safetensors` and the pooling in reviewbot.json; model/ pools the same way when it
 serves. Why not the model's own head on the first token: on the offline backbone that
-reads a state e5 was never trained to produce (docs/training.md has the measured table).
+reads a state e5 was never trained to produce; measured with the same regression on the same
+rows, vader-movies test 0.819 (first token) vs 0.847 (mean, normalised) and Spanish test AUC
+0.852 vs 0.881 (docs/training.md has the table).
 """
 
 import logging

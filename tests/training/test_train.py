@@ -206,3 +206,16 @@ def test_several_sources_keep_their_share_and_weights_reach_the_head(
     assert not np.allclose(plain.served_validation_p, weighted.served_validation_p)
     with pytest.raises(DataError, match="not among the --data sources"):
         train(sources, tmp_path / "bad", settings, DataOptions(source_weights=(("nope", 2.0),)))
+
+
+def test_other_modes_repeat_a_weighted_sources_training_rows() -> None:
+    from training.data import Examples
+    from training.train import repeat_weighted, row_weights
+
+    examples = Examples(
+        ["a", "b", "c"], np.array([1, 0, 1]), sources=["english.csv", "spanish.csv", "spanish.csv"]
+    )
+    weights = {"spanish.csv": 2.6}
+    assert row_weights(examples, weights).tolist() == [1.0, 2.6, 2.6]
+    assert repeat_weighted(examples, weights).texts == ["a", "b", "b", "b", "c", "c", "c"]
+    assert repeat_weighted(examples, {}) is examples

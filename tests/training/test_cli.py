@@ -88,7 +88,8 @@ def test_model_default_prints_an_existing_default_without_rebuilding(
     reason="trains the real default checkpoint (~5 min on 2 cores); set REVIEWBOT_TEST_TRAIN_DEFAULT=1",
 )
 def test_default_checkpoint_is_built_from_the_offline_backbone(tmp_path: Path, monkeypatch) -> None:
-    """The real thing: backbone + head mode on vader-movies."""
+    """The real thing: backbone + pooled head on vader-movies and the Spanish dev reviews, held
+    to issue 13's bars on the sets it never trained on or chose with."""
     from model import load
     from training.default import ensure_default_checkpoint
 
@@ -98,8 +99,14 @@ def test_default_checkpoint_is_built_from_the_offline_backbone(tmp_path: Path, m
         (tmp_path / "backbones").symlink_to(home / "backbones")
     path = ensure_default_checkpoint()
     classifier = load(path)
-    assert classifier.meta.metrics["test"]["at_threshold"]["accuracy"] > 0.75
-    positive, negative = classifier.predict(
-        ["A wonderful, moving film.", "Dull, boring and far too long."]
-    )
-    assert positive.label == "positive" and negative.label == "negative"
+    metrics = classifier.meta.metrics
+    assert classifier.meta.pooling is not None and classifier.meta.pooling.prefix == "query: "
+    assert metrics["test"]["per_language"]["en"]["accuracy"] >= 0.83  # vader-movies test
+    # Measured 0.827 on this set (harder than issue 13's held-out set: irony, mixed verdicts).
+    assert metrics["extra"]["es-movies-test"]["at_threshold"]["accuracy"] >= 0.80
+    assert metrics["extra"]["en-movies-test"]["at_threshold"]["accuracy"] >= 0.80
+    predictions = classifier.predict(
+        ["A wonderful, moving film.", "Dull, boring and far too long.",
+         "Una película preciosa, la recomiendo.", "Un tostón, me dormí a la media hora."]
+    )  # fmt: skip
+    assert [p.label for p in predictions] == ["positive", "negative", "positive", "negative"]

@@ -24,7 +24,7 @@ from transformers.utils import logging as hf_logging
 from model.checkpoint import CheckpointMeta, check_folder, model_version, read_meta
 from model.errors import CheckpointError
 from model.language import detect_languages
-from model.pooling import PooledHead, pool
+from model.pooled_head import PooledHead, pool
 from model.settings import ModelSettings
 from model.text import clean
 from reviewbot.messages import Label, Language, Prediction

@@ -17,7 +17,8 @@ import torch
 from torch import nn
 
 from model.classifier import pad_rows, plan_batches
-from model.pooling import PooledHead, Pooling, pool
+from model.pooled_head import PooledHead, pool
+from model.pooling import Pooling
 from training.progress import progress
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from model.checkpoint import CheckpointMeta, content_hash, write_meta
-from model.pooling import PooledHead, Pooling
+from model.pooled_head import PooledHead
+from model.pooling import Pooling
 from training import hashing, plots
 from training.base import device, load_base, resolve_base
 from training.data import DataSummary, Examples, load_data, load_sources

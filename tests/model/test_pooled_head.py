@@ -12,7 +12,8 @@ import torch
 
 from model import CheckpointError, load
 from model.checkpoint import META_FILE, CheckpointMeta, content_hash, read_meta, write_meta
-from model.pooling import HEAD_FILE, PooledHead, Pooling, pool
+from model.pooled_head import PooledHead, pool
+from model.pooling import HEAD_FILE, Pooling
 from reviewbot.messages import Language, Prediction
 
 TEXTS = [

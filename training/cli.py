@@ -167,7 +167,7 @@ def train_command(
                 train_size,
                 test_size,
                 _parse_weights(data_weight),
-            ),  # fmt: skip
+            ),
             ThresholdOptions(objective, target),
             tuple(also_evaluate),
             overwrite,

@@ -40,7 +40,11 @@ class Prediction(BaseModel):
 
     label: Label
     p_positive: float
+    #: The threshold p_positive was compared with.
     threshold: float
+    #: Which of the checkpoint's thresholds that was: a language's own ("en", "es", "other")
+    #: or "overall" (checkpoints with one threshold, languages without one; older payloads).
+    threshold_scope: str = "overall"
     language: Language
     n_tokens: int
     truncated: bool

@@ -114,6 +114,9 @@ class PredictionRow(Base):
     )
     p_positive: Mapped[float] = mapped_column(Float)
     threshold: Mapped[float] = mapped_column(Float)
+    #: Which of the checkpoint's thresholds that was: a language's own ("en", "es", "other") or
+    #: "overall" (checkpoints with one threshold; every row stored before this column existed).
+    threshold_scope: Mapped[str] = mapped_column(Text, server_default="overall")
     label: Mapped[Label] = mapped_column(_enum(Label, "label"))
     n_tokens: Mapped[int] = mapped_column(Integer)
     truncated: Mapped[bool] = mapped_column(Boolean)

@@ -373,7 +373,7 @@ class Store:
     @_translating_errors
     def served_in_window(self, start: datetime, end: datetime) -> list[Row]:
         """The served prediction of every review received in [start, end): rows of p_positive,
-        threshold, label, language, text_chars, received_at."""
+        threshold, label, language, text_chars, received_at, threshold_scope."""
         query = (
             select(
                 PredictionRow.p_positive,
@@ -382,6 +382,7 @@ class Store:
                 ReviewRow.language,
                 ReviewRow.text_chars,
                 ReviewRow.received_at,
+                PredictionRow.threshold_scope,
             )
             .select_from(ReviewRow)
             .join(PredictionRow, _SERVED)
@@ -392,10 +393,14 @@ class Store:
 
     @_translating_errors
     def feedback_in_window(self, start: datetime, end: datetime) -> list[Row]:
-        """Per piece of feedback on reviews received in [start, end): the review's language and
-        whether the person disagrees with the served label."""
+        """Per piece of feedback on reviews received in [start, end): the review's language,
+        whether the person disagrees with the served label, and which threshold decided it."""
         query = (
-            select(ReviewRow.language, FeedbackRow.label != PredictionRow.label)
+            select(
+                ReviewRow.language,
+                FeedbackRow.label != PredictionRow.label,
+                PredictionRow.threshold_scope,
+            )
             .select_from(FeedbackRow)
             .join(ReviewRow, FeedbackRow.review_id == ReviewRow.id)
             .join(PredictionRow, _SERVED)
@@ -515,6 +520,7 @@ def _prediction_values(
         "model_version": p.model_version,
         "p_positive": p.p_positive,
         "threshold": p.threshold,
+        "threshold_scope": p.threshold_scope,
         "label": p.label,
         "n_tokens": p.n_tokens,
         "truncated": p.truncated,

@@ -63,9 +63,11 @@ def drift_command(
         "drift",
         title=f"drift: reference {report.reference} vs current {report.current}",
     )
-    for segment in [report.overall, *report.languages]:
+    for segment in [report.overall, *report.languages, *report.thresholds]:
         table.add_row(
-            segment.language,
+            segment.language
+            if segment.threshold_scope is None
+            else f"threshold {segment.threshold_scope}",
             str(segment.n_reference),
             str(segment.n_current),
             fmt(segment.psi_p_positive),

@@ -1,6 +1,7 @@
 """Drift review: has what people send, or what the model answers, moved since a reference period?
 
-Compares a reference window of days with a current one, overall and per language: the population
+Compares a reference window of days with a current one, overall, per language and per threshold
+used (a language's own or the overall one, see model/checkpoint.py): the population
 stability index (PSI) of p_positive and of text length, the positive rate, the low-confidence
 share, the feedback disagreement rate and the language mix. A PSI at or above the threshold
 marks drift. Writes report.json and PNG plots; runs from `reviewbot drift` or as an RQ job.
@@ -42,9 +43,12 @@ class Window(BaseModel):
 
 
 class SegmentDrift(BaseModel):
-    """Reference vs current figures of one language (or of all reviews)."""
+    """Reference vs current figures of one language (or of all reviews), or of the reviews one
+    threshold decided (`threshold_scope` set, `language` "all")."""
 
     language: str
+    #: The threshold these reviews were decided by: "en", "es", "other" or "overall".
+    threshold_scope: str | None = None
     n_reference: int
     n_current: int
     psi_p_positive: float | None = None
@@ -69,6 +73,9 @@ class DriftReport(BaseModel):
     generated_at: datetime
     overall: SegmentDrift
     languages: list[SegmentDrift]
+    #: Per threshold used: a checkpoint with per-language thresholds moves each language's
+    #: positive rate by its own threshold, and a switch of checkpoint shows up here.
+    thresholds: list[SegmentDrift] = []
     language_mix_reference: dict[str, float]
     language_mix_current: dict[str, float]
     psi_language_mix: float | None
@@ -92,11 +99,26 @@ class WindowData:
     #: Per piece of feedback: the review's language and whether it disagrees with the served label.
     feedback_language: np.ndarray
     feedback_disagrees: np.ndarray
+    #: Which threshold decided each prediction ("overall" for rows stored before it was kept).
+    threshold_scope: np.ndarray | None = None
+    #: The same per piece of feedback (its review's served prediction).
+    feedback_threshold_scope: np.ndarray | None = None
 
     def only(self, language: str) -> "WindowData":
         if language == ALL_LANGUAGES:
             return self
-        rows, feedback = self.language == language, self.feedback_language == language
+        return self._where(self.language == language, self.feedback_language == language)
+
+    def decided_by(self, scope: str) -> "WindowData":
+        """The reviews one threshold decided."""
+        return self._where(
+            _scopes(self.threshold_scope, len(self.p_positive)) == scope,
+            _scopes(self.feedback_threshold_scope, len(self.feedback_language)) == scope,
+        )
+
+    def _where(self, rows: np.ndarray, feedback: np.ndarray) -> "WindowData":
+        scopes = _scopes(self.threshold_scope, len(self.p_positive))
+        feedback_scopes = _scopes(self.feedback_threshold_scope, len(self.feedback_language))
         return WindowData(
             self.p_positive[rows],
             self.threshold[rows],
@@ -106,7 +128,13 @@ class WindowData:
             self.day[rows],
             self.feedback_language[feedback],
             self.feedback_disagrees[feedback],
+            scopes[rows],
+            feedback_scopes[feedback],
         )
+
+
+def _scopes(values: np.ndarray | None, n: int) -> np.ndarray:
+    return np.full(n, "overall", dtype=object) if values is None else values
 
 
 def default_windows(
@@ -162,11 +190,21 @@ def drift_report(
     languages = sorted(set(ref.language) | set(cur.language))
     overall = compare(ALL_LANGUAGES, ref, cur, settings)
     segments = [compare(lang, ref.only(lang), cur.only(lang), settings) for lang in languages]
+    scopes = sorted(
+        set(_scopes(ref.threshold_scope, len(ref.p_positive)))
+        | set(_scopes(cur.threshold_scope, len(cur.p_positive)))
+    )
+    by_threshold = [
+        compare(ALL_LANGUAGES, ref.decided_by(scope), cur.decided_by(scope), settings).model_copy(
+            update={"threshold_scope": scope}
+        )
+        for scope in scopes
+    ]
     mix_ref, mix_cur = _shares(ref.language, languages), _shares(cur.language, languages)
     psi_mix = None
     if min(len(ref.language), len(cur.language)) >= settings.min_reviews and languages:
         psi_mix = psi(np.array(list(mix_ref.values())), np.array(list(mix_cur.values())))
-    alerts = _alerts([overall, *segments], psi_mix, settings.psi_threshold)
+    alerts = _alerts([overall, *segments, *by_threshold], psi_mix, settings.psi_threshold)
 
     out_dir = out_dir or default_out_dir(cur_window)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -188,6 +226,7 @@ def drift_report(
         generated_at=datetime.now(UTC),
         overall=overall,
         languages=segments,
+        thresholds=by_threshold,
         language_mix_reference=mix_ref,
         language_mix_current=mix_cur,
         psi_language_mix=psi_mix,
@@ -219,6 +258,10 @@ def load_window(store, window: Window) -> WindowData:
         day=np.array([r[5].date().isoformat() for r in rows], dtype=object),
         feedback_language=np.array([_language(r[0]) for r in feedback_rows], dtype=object),
         feedback_disagrees=np.array([bool(r[1]) for r in feedback_rows], dtype=bool),
+        threshold_scope=np.array([r[6] or "overall" for r in rows], dtype=object),
+        feedback_threshold_scope=np.array(
+            [(r[2] if len(r) > 2 else None) or "overall" for r in feedback_rows], dtype=object
+        ),
     )
 
 
@@ -296,7 +339,12 @@ def _alerts(segments: list[SegmentDrift], psi_mix: float | None, threshold: floa
             ("text length", segment.psi_text_length),
         ):
             if value is not None and value >= threshold:
-                alerts.append(f"{segment.language}: PSI of {what} {value:.3f} >= {threshold:g}")
+                name = (
+                    segment.language
+                    if segment.threshold_scope is None
+                    else f"threshold {segment.threshold_scope}"
+                )
+                alerts.append(f"{name}: PSI of {what} {value:.3f} >= {threshold:g}")
     if psi_mix is not None and psi_mix >= threshold:
         alerts.append(f"language mix: PSI {psi_mix:.3f} >= {threshold:g}")
     return alerts

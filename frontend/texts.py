@@ -81,6 +81,26 @@ _SENTENCES = {
         "feedback_gone": "This review is no longer stored, so feedback cannot be recorded.",
         "not_text": "I can only classify text: send the review as a message.",
         "unavailable": "ReviewBot is having trouble right now; please try again in a minute.",
+        # How to use the bots, the command menu, the admins' /stats (Telegram and Discord).
+        "usage": (
+            "Send /review followed by a review, or answer a message with /review to classify "
+            "that message. In a private chat, just send the review."
+        ),
+        "cmd_review": "Classify a movie review: /review <text>",
+        "cmd_help": "What this bot does and what it stores",
+        "cmd_privacy": "What is stored about you and for how long",
+        "cmd_optout": "Stop processing and storing your messages",
+        "cmd_optin": "Resume processing your messages",
+        "cmd_forget": "Erase everything stored about you",
+        "not_your_button": "This button belongs to the person who asked.",
+        "stats": (
+            "Reviews today: {today} · last 7 days: {week}\n"
+            "Positive (7 days): {positive_rate}\n"
+            "Waiting in the queue: {backlog}\n"
+            "Median time to answer (7 days): {p50}\n"
+            "Model: {model} · threshold {threshold}"
+        ),
+        "no_data": "none yet",
         # The Discord bot's moderation commands and posts.
         "server_only": "This command works in a server, not in direct messages.",
         "moderators_only": (
@@ -203,6 +223,25 @@ _SENTENCES = {
         "feedback_gone": "Esta reseña ya no está guardada, así que no se puede votar.",
         "not_text": "Solo puedo clasificar texto: envía la reseña como mensaje.",
         "unavailable": "ReviewBot tiene problemas ahora mismo; inténtalo de nuevo en un minuto.",
+        "usage": (
+            "Envía /review seguido de una reseña, o responde a un mensaje con /review para "
+            "clasificar ese mensaje. En un chat privado, basta con enviar la reseña."
+        ),
+        "cmd_review": "Clasifica una reseña de cine: /review <texto>",
+        "cmd_help": "Qué hace este bot y qué guarda",
+        "cmd_privacy": "Qué se guarda sobre ti y durante cuánto tiempo",
+        "cmd_optout": "Deja de procesar y guardar tus mensajes",
+        "cmd_optin": "Vuelve a procesar tus mensajes",
+        "cmd_forget": "Borra todo lo guardado sobre ti",
+        "not_your_button": "Este botón es de la persona que lo pidió.",
+        "stats": (
+            "Reseñas hoy: {today} · últimos 7 días: {week}\n"
+            "Positivas (7 días): {positive_rate}\n"
+            "En cola: {backlog}\n"
+            "Tiempo mediano de respuesta (7 días): {p50}\n"
+            "Modelo: {model} · umbral {threshold}"
+        ),
+        "no_data": "aún no hay datos",
         "server_only": "Este comando funciona en un servidor, no en mensajes directos.",
         "moderators_only": (
             "Solo los moderadores (Gestionar servidor, o el rol de moderador del servidor) pueden "

@@ -307,8 +307,7 @@ def random_head_checkpoint(
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
-    from model.checkpoint import CheckpointMeta, write_meta
-    from model.checkpoint import ID2LABEL, LABEL2ID
+    from model.checkpoint import ID2LABEL, LABEL2ID, CheckpointMeta, write_meta
 
     torch.manual_seed(seed)
     verbosity = hf_logging.get_verbosity()

@@ -2,7 +2,8 @@
 
 A folder that `AutoModelForSequenceClassification` and `AutoTokenizer` load (`save_pretrained`),
 plus `reviewbot.json` beside them: the decision threshold (P(positive) >= threshold is
-positive), the metrics it was chosen with, and whatever else training records.
+positive), optionally one threshold per language, optionally a pooled head (model/pooling.py),
+the metrics they were chosen with, and whatever else training records.
 """
 
 import hashlib
@@ -14,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from model.errors import CheckpointError
+from model.pooling import HEAD_FILE, Pooling
 
 META_FILE = "reviewbot.json"
 DEFAULT_THRESHOLD = 0.5
@@ -22,8 +24,10 @@ TOKENIZER_FILES = ("tokenizer.json", "sentencepiece.bpe.model", "vocab.txt")
 #: Everything in the folder that changes a prediction (reviewbot.json adds the threshold).
 CONTENT_FILES = (
     "config.json", *WEIGHT_FILES, *TOKENIZER_FILES, "tokenizer_config.json",
-    "special_tokens_map.json",
+    "special_tokens_map.json", HEAD_FILE,
 )  # fmt: skip
+#: What `Prediction.threshold_scope` says when the overall threshold decided.
+OVERALL = "overall"
 #: The label names of a served checkpoint; model/ finds the positive class by name.
 ID2LABEL = {0: "NEGATIVE", 1: "POSITIVE"}
 LABEL2ID = {label: index for index, label in ID2LABEL.items()}
@@ -36,9 +40,32 @@ class CheckpointMeta(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
+    #: The overall threshold: used for a language without a threshold of its own.
     threshold: float = DEFAULT_THRESHOLD
+    #: Per detected language ("en", "es", "other"): its own threshold, when training had enough
+    #: validation rows of that language. Missing (old checkpoints): the overall one for all.
+    thresholds: dict[str, float] = Field(default_factory=dict)
+    #: Present: the encoder is served with a pooled logistic-regression head (model/pooling.py)
+    #: instead of the model's own sequence-classification head.
+    pooling: Pooling | None = None
     metrics: dict[str, Any] = Field(default_factory=dict)
     base_model: str | None = None
+
+    def threshold_for(self, language: str) -> tuple[float, str]:
+        """The threshold that decides a review in `language`, and which one it is."""
+        if language in self.thresholds:
+            return self.thresholds[language], language
+        return self.threshold, OVERALL
+
+    def decision_key(self) -> str:
+        """Everything in reviewbot.json that changes a label, as text for the hashes; with one
+        threshold and no pooling exactly what versions were hashed from before those existed."""
+        key = f"{self.threshold:.6f}"
+        if self.thresholds:
+            key += "|" + ",".join(f"{k}={v:.6f}" for k, v in sorted(self.thresholds.items()))
+        if self.pooling is not None:
+            key += "|pooling=" + self.pooling.model_dump_json()
+        return key
 
 
 def check_folder(path: Path) -> None:
@@ -144,9 +171,16 @@ def read_meta(path: Path) -> CheckpointMeta:
         raise CheckpointError(
             f"checkpoint folder {path}: {META_FILE} is not valid ({problems or _first_line(exc)})"
         ) from exc
-    if not 0.0 < meta.threshold < 1.0:
+    for name, value in {OVERALL: meta.threshold, **meta.thresholds}.items():
+        if not 0.0 < value < 1.0:
+            raise CheckpointError(
+                f"checkpoint folder {path}: {META_FILE} has threshold {name} {value}, "
+                "outside (0, 1)"
+            )
+    if meta.pooling is not None and not (path / HEAD_FILE).is_file():
         raise CheckpointError(
-            f"checkpoint folder {path}: {META_FILE} has threshold {meta.threshold}, outside (0, 1)"
+            f"checkpoint folder {path} is incomplete: {META_FILE} names a pooled head but "
+            f"{HEAD_FILE} is missing"
         )
     return meta
 
@@ -155,8 +189,8 @@ def write_meta(path: Path, meta: CheckpointMeta) -> None:
     (path / META_FILE).write_text(json.dumps(meta.model_dump(mode="json"), indent=2) + "\n")
 
 
-def content_hash(path: Path, threshold: float) -> str:
-    """sha256 of the weights, config, tokenizer and threshold: what the checkpoint is made of."""
+def content_hash(path: Path, meta: CheckpointMeta) -> str:
+    """sha256 of the weights, config, tokenizer, head and thresholds: what the checkpoint is made of."""
     digest = hashlib.sha256()
     for name in CONTENT_FILES:
         file = path / name
@@ -165,7 +199,7 @@ def content_hash(path: Path, threshold: float) -> str:
             with file.open("rb") as handle:
                 while chunk := handle.read(1 << 22):
                     digest.update(chunk)
-    digest.update(f"threshold={threshold:.6f}".encode())
+    digest.update(f"threshold={meta.decision_key()}".encode())
     return f"sha256:{digest.hexdigest()}"
 
 
@@ -173,9 +207,10 @@ def model_version(path: Path, meta: CheckpointMeta) -> str:
     """A stable id of a checkpoint: its folder name and a short content hash.
 
     Training records the content hash in reviewbot.json; a folder without one is hashed here
-    (reading every weight, ~1 s for a base-sized model). The threshold is hashed in again so a
-    threshold edited by hand in reviewbot.json gives a new version.
+    (reading every weight, ~1 s for a base-sized model). The thresholds and pooling are hashed
+    in again so that a threshold edited by hand in reviewbot.json gives a new version. (A
+    checkpoint with one threshold and no pooling hashes exactly as before they existed.)
     """
-    recorded = getattr(meta, "content_hash", None) or content_hash(path, meta.threshold)
-    short = hashlib.sha256(f"{recorded}|{meta.threshold:.6f}".encode()).hexdigest()[:12]
+    recorded = getattr(meta, "content_hash", None) or content_hash(path, meta)
+    short = hashlib.sha256(f"{recorded}|{meta.decision_key()}".encode()).hexdigest()[:12]
     return f"{path.name}-{short}"

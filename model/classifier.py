@@ -1,4 +1,5 @@
-"""The classifier the worker serves: a sequence-classification checkpoint plus its threshold.
+"""The classifier the worker serves: a sequence-classification checkpoint plus its thresholds,
+or an encoder plus a pooled head (model/pooling.py) when the checkpoint says so.
 
 `encode` is the CPU half (tokenize, truncate, detect language) and `score` the accelerator
 half (sorted, length-bucketed forward passes), so a worker can tokenize the next batch while
@@ -13,12 +14,18 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors import SafetensorError
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedTokenizerBase
+from transformers import (
+    AutoModel,
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    PreTrainedTokenizerBase,
+)
 from transformers.utils import logging as hf_logging
 
 from model.checkpoint import CheckpointMeta, model_version, validate
 from model.errors import CheckpointError
 from model.language import detect_languages
+from model.pooled_head import PooledHead, pool
 from model.settings import ModelSettings
 from model.text import clean
 from reviewbot.messages import Label, Language, Prediction
@@ -99,8 +106,11 @@ class Classifier:
         meta: CheckpointMeta,
         path: Path,
         settings: ModelSettings,
+        head: PooledHead | None = None,
     ) -> None:
         self.model = model
+        self.head = head
+        self.pooling = meta.pooling if head is not None else None
         self.tokenizer = tokenizer
         self.meta = meta
         self.path = path
@@ -109,6 +119,11 @@ class Classifier:
         self.version = model_version(path, meta)
         self.device = next(model.parameters()).device
         self.positive_index = _positive_index(model.config)
+        self.prefix = self.pooling.prefix if self.pooling else ""
+        #: Tokens the prefix adds, not counted as the review's own in n_tokens.
+        self.prefix_len = (
+            len(tokenizer(self.prefix, add_special_tokens=False)["input_ids"]) if self.prefix else 0
+        )
         self.suffix_len = _special_suffix_length(tokenizer)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self.max_batch_requests = settings.max_batch_requests or (
@@ -118,11 +133,11 @@ class Classifier:
     # -- CPU half -------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> Encoded:
         texts = [clean(text) for text in texts]
-        full = self.tokenizer(texts, verbose=False)["input_ids"]
+        full = self.tokenizer([self.prefix + text for text in texts], verbose=False)["input_ids"]
         limit = self.settings.max_length
         return Encoded(
             ids=[row if len(row) <= limit else self._truncate(row) for row in full],
-            n_tokens=[len(row) for row in full],
+            n_tokens=[len(row) - self.prefix_len for row in full],
             truncated=[len(row) > limit for row in full],
             languages=detect_languages(texts),
         )
@@ -144,9 +159,18 @@ class Classifier:
         )
         for batch in plan:
             input_ids, mask = self._pad([ids[i] for i in batch])
-            logits = self.model(input_ids=input_ids, attention_mask=mask).logits.float()
-            result[batch] = torch.softmax(logits, dim=-1)[:, self.positive_index].cpu().numpy()
+            result[batch] = self._forward(input_ids, mask).cpu().numpy()
         return result
+
+    def _forward(self, input_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        if self.pooling is None:
+            logits = self.model(input_ids=input_ids, attention_mask=mask).logits.float()
+            return torch.softmax(logits, dim=-1)[:, self.positive_index]
+        # Only the last layer is needed unless the pooling reads earlier ones too.
+        deeper = self.pooling.layers != (-1,)
+        outputs = self.model(input_ids=input_ids, attention_mask=mask, output_hidden_states=deeper)
+        hidden = outputs.hidden_states if deeper else (outputs.last_hidden_state,)
+        return self.head(pool(hidden, mask, self.pooling))
 
     def score(self, encoded: Encoded) -> list[Prediction]:
         p_positive = self.probabilities(encoded.ids)
@@ -162,10 +186,12 @@ class Classifier:
 
     def decide(self, p: float, language: Language, n_tokens: int, truncated: bool) -> Prediction:
         p = round(p, DECISION_DECIMALS)
+        threshold, scope = self.meta.threshold_for(str(language))
         return Prediction(
-            label=Label.POSITIVE if p >= self.threshold else Label.NEGATIVE,
+            label=Label.POSITIVE if p >= threshold else Label.NEGATIVE,
             p_positive=p,
-            threshold=self.threshold,
+            threshold=threshold,
+            threshold_scope=scope,
             language=language,
             n_tokens=n_tokens,
             truncated=truncated,
@@ -209,7 +235,10 @@ def _positive_index(config) -> int:
 
 
 def load(checkpoint_dir: str | Path, settings: ModelSettings | None = None) -> Classifier:
-    """Load a checkpoint folder for inference: bf16 + SDPA on CUDA, fp32 on CPU."""
+    """Load a checkpoint folder for inference: bf16 + SDPA on CUDA, fp32 on CPU.
+
+    A checkpoint with a pooled head loads its encoder with `AutoModel` (any sequence-
+    classification head in the folder is not used) and the head from its own file."""
     settings = settings or ModelSettings()
     path = Path(checkpoint_dir).expanduser().resolve()
     meta = validate(path)
@@ -224,9 +253,15 @@ def load(checkpoint_dir: str | Path, settings: ModelSettings | None = None) -> C
     hf_logging.disable_progress_bar()
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            path, dtype=dtype, attn_implementation="sdpa"
-        )
+        auto = AutoModel if meta.pooling is not None else AutoModelForSequenceClassification
+        verbosity = hf_logging.get_verbosity()
+        # An encoder saved without BERT's (unused) pooler is reported as missing it.
+        hf_logging.set_verbosity_error()
+        try:
+            model = auto.from_pretrained(path, dtype=dtype, attn_implementation="sdpa")
+        finally:
+            hf_logging.set_verbosity(verbosity)
+        head = PooledHead.load(path) if meta.pooling is not None else None
     except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:
         why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise CheckpointError(f"checkpoint folder {path} could not be loaded: {why}") from exc
@@ -241,8 +276,14 @@ def load(checkpoint_dir: str | Path, settings: ModelSettings | None = None) -> C
             f"{len(tokenizer)} tokens but the model embeds only {embeddings}"
         )
     model.to(device).eval()
-    classifier = Classifier(model, tokenizer, meta, path, settings)
+    if head is not None:
+        head.to(device).eval()
+    classifier = Classifier(model, tokenizer, meta, path, settings, head)
     log.info(
-        "loaded %s on %s (%s), threshold %.3f", classifier.version, device, dtype, meta.threshold
-    )
+        "loaded %s on %s (%s), %s, threshold %.3f%s",
+        classifier.version, device, dtype,
+        "pooled head" if head is not None else "sequence-classification head",
+        meta.threshold,
+        "".join(f", {k} {v:.3f}" for k, v in sorted(meta.thresholds.items())),
+    )  # fmt: skip
     return classifier

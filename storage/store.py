@@ -3,15 +3,15 @@
 import logging
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Self
 
-from sqlalchemy import Engine, Row, and_, delete, or_, select, update
+from sqlalchemy import Engine, Row, and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from reviewbot.messages import ApiKey, Label, Prediction, Review, Source, Verdict
+from reviewbot.messages import ApiKey, Label, Prediction, Review, Source, UsageStats, Verdict
 from storage.engine import dialect_of, unavailable_as_store_error, writing
 from storage.schema import (
     ApiKeyRow,
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 ID_CHUNK = 500
 #: Reviews read per query while streaming history, so no read transaction stays open for long.
 PAGE_SIZE = 1000
+#: Latest answered reviews the /stats median is taken over.
+STATS_SAMPLE = 10_000
 #: Joins a review to the prediction it was answered with (re-scoring adds others beside it).
 _SERVED = (PredictionRow.review_id == ReviewRow.id) & PredictionRow.served
 
@@ -267,6 +269,54 @@ class Store:
                 "checkpoint"
             )
 
+    # -- the admins' figures (/stats of the bots) -------------------------------------------
+
+    @_translating_errors
+    def usage_stats(self, now: datetime | None = None) -> UsageStats:
+        """Reviews today (UTC) and in the last 7 days, their positive rate, the median time to
+        an answer, and the model serving the latest answer."""
+        now = now or datetime.now(UTC)
+        today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        week = now - timedelta(days=7)
+        with self._session() as session:
+            count_today = session.scalar(
+                select(func.count()).select_from(ReviewRow).where(ReviewRow.received_at >= today)
+            )
+            count_week, positive, labelled = session.execute(
+                select(
+                    func.count(ReviewRow.id),
+                    func.sum(case((PredictionRow.label == Label.POSITIVE, 1), else_=0)),
+                    func.count(PredictionRow.review_id),
+                )
+                .select_from(ReviewRow)
+                .outerjoin(PredictionRow, _SERVED)
+                .where(ReviewRow.received_at >= week)
+            ).one()
+            # The median over the latest answers, computed here: percentiles and timestamp
+            # arithmetic differ between SQLite and Postgres, and a sample this size is exact
+            # enough for an admin's glance.
+            answered = session.execute(
+                select(ReviewRow.received_at, ReviewRow.replied_at)
+                .where(ReviewRow.received_at >= week, ReviewRow.replied_at.is_not(None))
+                .order_by(ReviewRow.received_at.desc())
+                .limit(STATS_SAMPLE)
+            ).all()
+            latest = session.execute(
+                select(PredictionRow.model_version, PredictionRow.threshold)
+                .where(PredictionRow.served)
+                .order_by(PredictionRow.created_at.desc())
+                .limit(1)
+            ).first()
+        waits = sorted((replied - received).total_seconds() for received, replied in answered)
+        return UsageStats(
+            reviews_today=count_today or 0,
+            reviews_7d=count_week or 0,
+            positive_rate_7d=(positive or 0) / labelled if labelled else None,
+            p50_answer_s=waits[len(waits) // 2] if waits else None,
+            model_version=latest[0] if latest else None,
+            threshold=latest[1] if latest else None,
+        )
+
     # -- HTTP API keys ---------------------------------------------------------------------
 
     @_translating_errors
@@ -356,7 +406,7 @@ class Store:
     @_translating_errors
     def served_in_window(self, start: datetime, end: datetime) -> list[Row]:
         """The served prediction of every review received in [start, end): rows of p_positive,
-        threshold, label, language, text_chars, received_at."""
+        threshold, label, language, text_chars, received_at, threshold_scope."""
         query = (
             select(
                 PredictionRow.p_positive,
@@ -365,6 +415,7 @@ class Store:
                 ReviewRow.language,
                 ReviewRow.text_chars,
                 ReviewRow.received_at,
+                PredictionRow.threshold_scope,
             )
             .select_from(ReviewRow)
             .join(PredictionRow, _SERVED)
@@ -375,10 +426,14 @@ class Store:
 
     @_translating_errors
     def feedback_in_window(self, start: datetime, end: datetime) -> list[Row]:
-        """Per piece of feedback on reviews received in [start, end): the review's language and
-        whether the person disagrees with the served label."""
+        """Per piece of feedback on reviews received in [start, end): the review's language,
+        whether the person disagrees with the served label, and which threshold decided it."""
         query = (
-            select(ReviewRow.language, FeedbackRow.label != PredictionRow.label)
+            select(
+                ReviewRow.language,
+                FeedbackRow.label != PredictionRow.label,
+                PredictionRow.threshold_scope,
+            )
             .select_from(FeedbackRow)
             .join(ReviewRow, FeedbackRow.review_id == ReviewRow.id)
             .join(PredictionRow, _SERVED)
@@ -499,6 +554,7 @@ def _prediction_values(
         "model_version": p.model_version,
         "p_positive": p.p_positive,
         "threshold": p.threshold,
+        "threshold_scope": p.threshold_scope,
         "label": p.label,
         "n_tokens": p.n_tokens,
         "truncated": p.truncated,

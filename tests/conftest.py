@@ -21,6 +21,7 @@ import sqlalchemy
 
 from frontend.client import ReviewClient
 from model import ModelSettings
+from reviewbot.connection import connect
 from worker.runner import build_worker
 from worker.service import Worker
 from worker.settings import WorkerSettings
@@ -44,7 +45,6 @@ def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def redis_url(redis_server_url: str) -> str:
     """A Redis URL whose database is empty at the start of the test."""
-    import redis
 
     client = redis.Redis.from_url(redis_server_url)
     client.flushdb()
@@ -144,7 +144,7 @@ def model_settings(tiny_checkpoint: Path) -> ModelSettings:
 
 @pytest.fixture
 def client(redis_url: str, worker_settings: WorkerSettings) -> Iterator[ReviewClient]:
-    client = ReviewClient(redis.Redis.from_url(redis_url, decode_responses=True), worker_settings)
+    client = ReviewClient(connect(redis_url), worker_settings)
     yield client
     client.close()
 

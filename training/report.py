@@ -70,6 +70,14 @@ def print_training(console: Console, path: Path, meta: CheckpointMeta) -> None:
         f"F1 {choice['validation_f1']:.4f}",
         highlight=False,
     )
+    for language in extra.get("language_thresholds", []):
+        own = language["choice"]
+        console.print(
+            f"  {language['language']}: "
+            + (f"{own['threshold']:.4f}, " if own else "")
+            + language["reason"],
+            highlight=False,
+        )
     rows = _rows(meta.metrics["test"], "test ")
     for name, report in meta.metrics.get("extra", {}).items():
         if "error" in report:
@@ -78,13 +86,40 @@ def print_training(console: Console, path: Path, meta: CheckpointMeta) -> None:
             )
         else:
             rows.update(_rows(report, f"{name} "))
-    console.print(metrics_table("Test metrics (threshold chosen on validation)", rows))
+    console.print(metrics_table("Test metrics (thresholds chosen on validation)", rows))
+    console.print(
+        language_table("Test, per detected language", meta.metrics["test"]["per_language"])
+    )
     console.print(f"checkpoint: [bold]{path}[/bold] ({extra['seconds']} s)")
+
+
+LANGUAGE_COLUMNS = ("n", "accuracy", "f1", "roc_auc", "threshold")
+
+
+def language_table(title: str, per_language: dict[str, dict[str, Any]]) -> Table:
+    """One row per detected language: accuracy, F1 and AUC at the threshold that decided it."""
+    table = Table(title=title)
+    table.add_column("language")
+    for column in LANGUAGE_COLUMNS:
+        table.add_column(column, justify="right")
+    table.add_column("threshold used")
+    for language, values in per_language.items():
+        table.add_row(
+            language,
+            *(_cell(values.get(column)) for column in LANGUAGE_COLUMNS),
+            values.get("threshold_scope", "overall"),
+        )
+    return table
 
 
 def print_evaluation(console: Console, result: dict[str, Any]) -> None:
     print_data(console, result["data"])
     threshold = result["at_threshold"]["threshold"]
-    console.print(
-        metrics_table(f"{result['model_version']} (threshold {threshold:.4f})", _rows(result))
+    own = result["at_threshold"].get("thresholds") or {}
+    described = f"threshold {threshold:.4f}" + "".join(
+        f", {language} {value:.4f}" for language, value in sorted(own.items())
     )
+    console.print(metrics_table(f"{result['model_version']} ({described})", _rows(result)))
+    console.print(language_table("Per detected language", result["per_language"]))
+    for plot in result.get("plots", []):
+        console.print(f"plot: {plot}", highlight=False)

@@ -52,9 +52,29 @@ class TrainingSettings(BaseSettings):
     #: Keep the input word embeddings fixed. `auto`: on CPU only, where the AdamW update of the
     #: 250k x 384 embedding matrix costs more than the encoder's forward and backward passes.
     freeze_embeddings: Literal["auto", "yes", "no"] = "auto"
+    #: Also keep the embeddings and the first N encoder layers fixed (0: none). Fewer shared
+    #: layers move towards the training language, so other languages drift less.
+    freeze_layers: int = 0
     # -- head mode --------------------------------------------------------------------------
+    #: `mean`: mean-pooled, L2-normalised hidden states + logistic regression, the pooling
+    #: stored in the checkpoint (how e5 was trained; see docs/training.md for the measurement).
+    #: `first-token`: the model's own sequence-classification head on the first token's state.
+    head_pooling: Literal["mean", "first-token"] = "mean"
+    #: `mean` pooling: text put before every review; `auto`: "query: " for e5 models, else none;
+    #: `none`: no prefix.
+    head_prefix: str = "auto"
+    #: `mean` pooling: features from the last N hidden layers, concatenated.
+    head_layers: int = 1
+    #: `mean` pooling: inverse L2 regularisation strength of the logistic regression.
+    head_c: float = 1.0
+    #: `first-token`: most epochs (stops after 20 without a lower validation loss).
     head_epochs: int = 200
+    #: `first-token`: AdamW learning rate.
     head_learning_rate: float = 1e-3
+    # -- thresholds ------------------------------------------------------------------------
+    #: A detected language gets a threshold of its own when validation holds at least this many
+    #: rows of it (and at least a fifth of them in each class); else it uses the overall one.
+    language_threshold_min_rows: int = 100
 
     def cache_dir(self) -> Path:
         path = (self.data_cache or CommonSettings().home_dir() / "datasets").expanduser()

@@ -36,15 +36,24 @@ def _holdout(
         rest, held = next(splitter.split(index, groups=groups))
         return index[rest], index[held]
     return train_test_split(
-        index, test_size=fraction, random_state=seed, stratify=examples.labels[index]
+        index, test_size=fraction, random_state=seed, stratify=strata(examples, index)
     )
+
+
+def strata(examples: Examples, index: np.ndarray) -> np.ndarray:
+    """What a stratified split keeps the shares of: the label, and the source when there are
+    several (so a small Spanish file keeps its share of validation, where its threshold is
+    chosen)."""
+    if examples.sources is None:
+        return examples.labels[index]
+    return np.asarray([f"{examples.sources[i]}|{examples.labels[i]}" for i in index])
 
 
 def _subsample(index: np.ndarray, examples: Examples, size: int | None, seed: int) -> np.ndarray:
     if size is None or size >= len(index):
         return index
     kept, _ = train_test_split(
-        index, train_size=size, random_state=seed, stratify=examples.labels[index]
+        index, train_size=size, random_state=seed, stratify=strata(examples, index)
     )
     return np.sort(kept)
 
@@ -87,7 +96,9 @@ def split(
     assert_no_group_leakage(splits)
     named = {"train": splits.train, "validation": splits.validation, "test": splits.test}
     summary = SplitSummary(
-        kind="by group" if examples.groups is not None else "stratified by label",
+        kind="by group"
+        if examples.groups is not None
+        else "stratified by label" + (" and source" if examples.sources is not None else ""),
         seed=seed,
         sizes={name: len(part) for name, part in named.items()},
         positives={name: int(part.labels.sum()) for name, part in named.items()},

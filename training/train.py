@@ -1,8 +1,8 @@
 """`reviewbot train`: data in, checkpoint folder out.
 
-read + clean -> split -> fit (head or full) -> save -> measure validation through the served
-code path -> choose the threshold there -> measure test (and any extra datasets) -> plots and
-reviewbot.json. The folder is written beside its destination and renamed into place at the
+read + clean (one source or several) -> split -> fit (head or full) -> save -> measure
+validation through the served code path -> choose the thresholds there (overall and per
+language) -> measure test (and any extra datasets) -> plots and reviewbot.json. The folder is written beside its destination and renamed into place at the
 end, so a crash never leaves something that looks like a finished checkpoint.
 """
 
@@ -16,15 +16,17 @@ from typing import Any
 import numpy as np
 
 from model.checkpoint import CheckpointMeta, content_hash, write_meta
+from model.pooled_head import PooledHead
+from model.pooling import Pooling
 from training import hashing, plots
 from training.base import device, load_base, resolve_base
-from training.data import DataSummary, load_data
+from training.data import DataSummary, Examples, load_data, load_sources
 from training.errors import DataError
-from training.metrics import binary_metrics, report
+from training.metrics import report
 from training.scoring import score_texts
 from training.settings import Objective, TrainingSettings
 from training.splits import Splits, split
-from training.threshold import ThresholdChoice, choose_threshold
+from training.threshold import Thresholds, choose_thresholds
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,27 @@ class DataOptions:
     label_mapping: str = "auto"
     train_size: int | None = None
     test_size: int | None = None
+    #: Weight of each training row of a source (by the name given to --data; default 1): a small
+    #: Spanish set beside 7,500 English snippets needs weight to move the head (measured in
+    #: docs/training.md). Pooled head: logistic-regression sample weights; other modes repeat
+    #: the source's training rows round(weight) times.
+    source_weights: tuple[tuple[str, float], ...] = ()
+
+
+def row_weights(examples: Examples, source_weights: dict[str, float]) -> np.ndarray | None:
+    """Each row's weight by its source; None when no weights are given."""
+    if not source_weights or examples.sources is None:
+        return None
+    return np.asarray([source_weights.get(source, 1.0) for source in examples.sources])
+
+
+def repeat_weighted(examples: Examples, source_weights: dict[str, float]) -> Examples:
+    """Training rows repeated by their source's weight (rounded, at least once)."""
+    weights = row_weights(examples, source_weights)
+    if weights is None:
+        return examples
+    repeats = np.maximum(np.rint(weights).astype(int), 1)
+    return examples.subset(np.repeat(np.arange(len(examples)), repeats))
 
 
 @dataclass(frozen=True)
@@ -54,15 +77,32 @@ class TrainResult:
     served_validation_p: np.ndarray | None = field(default=None, repr=False)
 
 
+@dataclass
+class Fitted:
+    summary: dict[str, Any]
+    #: Head mode: validation P(positive) straight from the fitted head, before saving.
+    head_validation_p: np.ndarray | None = None
+    #: Mean pooling: the head and how it pools (the encoder is saved without its own head).
+    pooled: tuple[PooledHead, Pooling] | None = None
+
+
 def _fit(
-    model, tokenizer, splits, settings: TrainingSettings, work_dir: Path
-) -> tuple[dict[str, Any], np.ndarray | None]:
+    model,
+    tokenizer,
+    splits,
+    settings: TrainingSettings,
+    base: str,
+    work_dir: Path,
+    source_weights: dict[str, float],
+) -> Fitted:
     if settings.mode == "full":
         from training.full import fine_tune
 
-        return fine_tune(
-            model, tokenizer, splits.train, splits.validation, settings, work_dir
-        ), None
+        train = repeat_weighted(splits.train, source_weights)
+        return Fitted(fine_tune(model, tokenizer, train, splits.validation, settings, work_dir))
+    if settings.head_pooling == "mean":
+        return _fit_pooled(model, tokenizer, splits, settings, base, source_weights)
+    splits = Splits(repeat_weighted(splits.train, source_weights), splits.validation, splits.test)
     from training.head import embed, fit_head, head_probabilities
 
     model.eval()
@@ -81,11 +121,60 @@ def _fit(
         weight_decay=settings.weight_decay,
         seed=settings.seed,
     )
-    return summary, head_probabilities(model, val_states)
+    return Fitted({"head_pooling": "first-token", **summary}, head_probabilities(model, val_states))
+
+
+def _fit_pooled(
+    model, tokenizer, splits, settings: TrainingSettings, base: str, source_weights
+) -> Fitted:
+    from training.pooled import default_prefix, features, fit_logistic, head_probabilities
+
+    model.eval()
+    pooling = Pooling(
+        prefix=default_prefix(base, settings.head_prefix),
+        layers=tuple(range(-1, -settings.head_layers - 1, -1)),
+        normalize=True,
+    )
+    encoder = model.base_model
+    x_train = features(
+        encoder, tokenizer, splits.train.texts, pooling, settings.max_length, "embedding train"
+    )
+    x_val = features(
+        encoder, tokenizer, splits.validation.texts, pooling, settings.max_length,
+        "embedding validation",
+    )  # fmt: skip
+    head, summary = fit_logistic(
+        x_train, splits.train.labels, settings.head_c, settings.seed,
+        row_weights(splits.train, source_weights),
+    )  # fmt: skip
+    summary = {
+        "head_pooling": "mean",
+        "pooling": pooling.model_dump(mode="json"),
+        "source_weights": source_weights,
+        **summary,
+    }
+    return Fitted(summary, head_probabilities(head, x_val), (head, pooling))
+
+
+def _save_model(model, tokenizer, fitted: Fitted, staging: Path) -> Pooling | None:
+    """The folder model.load serves. With a pooled head: the encoder alone (`AutoModel` loads
+    it; BERT's pooler, never trained for e5, is left out) plus the head's own file."""
+    tokenizer.save_pretrained(staging)
+    if fitted.pooled is None:
+        model.save_pretrained(staging)
+        return None
+    head, pooling = fitted.pooled
+    encoder = model.base_model
+    if getattr(encoder, "pooler", None) is not None:
+        encoder.pooler = None
+        encoder.config.add_pooling_layer = False
+    encoder.save_pretrained(staging)
+    head.save(staging)
+    return pooling
 
 
 def _evaluate_extra(
-    classifier, name: str, settings: TrainingSettings, threshold: float
+    classifier, name: str, settings: TrainingSettings, thresholds: Thresholds
 ) -> dict[str, Any]:
     try:
         examples, summary = load_data(name, settings.cache_dir(), dead_zone=settings.dead_zone)
@@ -94,7 +183,13 @@ def _evaluate_extra(
         log.warning("not measured on %s: %s", name, exc)
         return {"error": str(exc)}
     p, languages = score_texts(classifier, examples.texts, f"scoring {name}")
-    return {"data": summary.model_dump(), **report(examples.labels, p, threshold, languages)}
+    return {
+        "data": summary.model_dump(),
+        **report(
+            examples.labels, p, thresholds.overall.threshold, languages,
+            thresholds.per_language(),
+        ),
+    }  # fmt: skip
 
 
 def prepare_output(out: Path, overwrite: bool) -> Path:
@@ -109,9 +204,9 @@ def prepare_output(out: Path, overwrite: bool) -> Path:
     return staging
 
 
-def _prepare(data: str, settings: TrainingSettings, options: DataOptions):
-    examples, data_summary = load_data(
-        data,
+def _prepare(data: str | Path | list[str], settings: TrainingSettings, options: DataOptions):
+    examples, data_summary = load_sources(
+        [str(source) for source in data] if isinstance(data, list | tuple) else [str(data)],
         settings.cache_dir(),
         options.text_column,
         options.label_column,
@@ -138,29 +233,32 @@ def _measure(
     settings: TrainingSettings,
     threshold_options: ThresholdOptions,
     also_evaluate: tuple[str, ...],
-) -> tuple[ThresholdChoice, dict[str, Any], np.ndarray, np.ndarray]:
-    """Score validation through model.load, choose the threshold there, only then score test."""
+) -> tuple[Thresholds, dict[str, Any], np.ndarray, np.ndarray]:
+    """Score validation through model.load, choose the thresholds there, only then score test."""
     from model import ModelSettings, load
 
     classifier = load(staging, ModelSettings(max_length=settings.max_length, device=device()))
-    p_val, _ = score_texts(classifier, splits.validation.texts, "scoring validation")
-    choice = choose_threshold(
-        splits.validation.labels, p_val, threshold_options.objective, threshold_options.target
-    )
+    p_val, val_languages = score_texts(classifier, splits.validation.texts, "scoring validation")
+    thresholds = choose_thresholds(
+        splits.validation.labels, p_val, val_languages, settings.language_threshold_min_rows,
+        threshold_options.objective, threshold_options.target,
+    )  # fmt: skip
+    for language in thresholds.languages:
+        log.info("threshold %s: %s", language.language, language.reason)
+    overall, own = thresholds.overall.threshold, thresholds.per_language()
     p_test, test_languages = score_texts(classifier, splits.test.texts, "scoring test")
     metrics: dict[str, Any] = {
-        "test": report(splits.test.labels, p_test, choice.threshold, test_languages),
-        "validation": binary_metrics(splits.validation.labels, p_val, choice.threshold),
+        "test": report(splits.test.labels, p_test, overall, test_languages, own),
+        "validation": report(splits.validation.labels, p_val, overall, val_languages, own),
         "extra": {
-            name: _evaluate_extra(classifier, name, settings, choice.threshold)
-            for name in also_evaluate
+            name: _evaluate_extra(classifier, name, settings, thresholds) for name in also_evaluate
         },
     }
-    return choice, metrics, p_val, p_test
+    return thresholds, metrics, p_val, p_test
 
 
 def train(
-    data: str,
+    data: str | Path | list[str],
     out: Path,
     settings: TrainingSettings | None = None,
     data_options: DataOptions = DataOptions(),
@@ -188,7 +286,7 @@ def train(
 
 def _train_into(
     staging: Path,
-    data: str,
+    data: str | Path | list[str],
     settings: TrainingSettings,
     data_options: DataOptions,
     threshold_options: ThresholdOptions,
@@ -201,40 +299,59 @@ def _train_into(
     torch.manual_seed(settings.seed)
     base = resolve_base(settings.base_model)
     model, tokenizer = load_base(base, device())
-    fit_summary, head_validation_p = _fit(model, tokenizer, splits, settings, staging / "trainer")
-    model.save_pretrained(staging)
-    tokenizer.save_pretrained(staging)
+    fitted = _fit(
+        model, tokenizer, splits, settings, base, staging / "trainer",
+        _source_weights(data, data_options),
+    )  # fmt: skip
+    pooling = _save_model(model, tokenizer, fitted, staging)
     del model
-    # Provisional threshold so that model.load accepts the folder; the real one is chosen next.
-    write_meta(staging, CheckpointMeta(threshold=0.5, base_model=base))
-    choice, metrics, p_val, p_test = _measure(
+    # Provisional threshold so that model.load accepts the folder; the real ones are chosen next.
+    write_meta(staging, CheckpointMeta(threshold=0.5, base_model=base, pooling=pooling))
+    thresholds, metrics, p_val, p_test = _measure(
         staging, splits, settings, threshold_options, also_evaluate
     )
     plot_files = plots.write_plots(
         staging / "plots",
         (splits.validation.labels, p_val),
         (splits.test.labels, p_test),
-        choice.threshold,
+        thresholds.overall.threshold,
     )
     meta = CheckpointMeta(
-        threshold=choice.threshold,
+        threshold=thresholds.overall.threshold,
+        thresholds=thresholds.per_language(),
+        pooling=pooling,
         metrics=metrics,
         base_model=base,
-        threshold_choice=choice.model_dump(),
+        threshold_choice=thresholds.overall.model_dump(),
+        language_thresholds=[t.model_dump() for t in thresholds.languages],
         data=data_summary.model_dump(),
         splits=split_summary.model_dump(),
         training={
             "mode": settings.mode,
             "settings": settings.model_dump(mode="json"),
-            **fit_summary,
+            **fitted.summary,
         },
         data_hash=hashing.data_hash(splits),
-        content_hash=content_hash(staging, choice.threshold),
         plots=[str(path.relative_to(staging)) for path in plot_files],
         seconds=round(time.perf_counter() - started, 1),
     )
+    meta.content_hash = content_hash(staging, meta)
     write_meta(staging, meta)
-    return TrainResult(staging, meta, head_validation_p, p_val)
+    return TrainResult(staging, meta, fitted.head_validation_p, p_val)
+
+
+def _source_weights(data, options: DataOptions) -> dict[str, float]:
+    weights = {str(name): float(weight) for name, weight in options.source_weights}
+    names = [str(source) for source in data] if isinstance(data, list | tuple) else [str(data)]
+    unknown = set(weights) - set(names)
+    if unknown:
+        raise DataError(
+            f"a weight is given for {', '.join(sorted(unknown))}, which is not among the --data "
+            f"sources ({', '.join(names)})"
+        )
+    if any(weight <= 0 for weight in weights.values()):
+        raise DataError(f"source weights must be positive: {weights}")
+    return weights
 
 
 def _log_data(summary: DataSummary) -> None:

@@ -108,3 +108,45 @@ def test_default_windows_are_the_last_week_against_the_week_before():
     assert (reference.start, reference.end) == (date(2026, 11, 8), date(2026, 11, 9))
     with pytest.raises(ValueError, match="ends before it starts"):
         default_windows(None, (date(2026, 11, 11), date(2026, 11, 10)))
+
+
+def test_reviews_are_also_segmented_by_the_threshold_that_decided_them(store, tmp_path):
+    """The current window's Spanish reviews are served by a checkpoint with a Spanish threshold
+    of its own (0.7, where the old one was the overall 0.48): the 'es' threshold segment has no
+    reference, and the overall one loses its Spanish reviews."""
+    rng = np.random.default_rng(2)
+    seed_window(store, REFERENCE, rng, en_beta=(2.0, 2.0))
+    days = (CURRENT[1] - CURRENT[0]).days + 1
+    verdicts = []
+    for language, scope, threshold in ((Language.EN, "en", 0.45), (Language.ES, "es", 0.7)):
+        for i, p in enumerate(rng.beta(2.0, 2.0, size=PER_LANGUAGE)):
+            at = datetime.combine(CURRENT[0], datetime.min.time(), UTC) + timedelta(
+                days=i % days, hours=12
+            )
+            verdicts.append(
+                verdict(
+                    round(float(p), 4),
+                    language=language,
+                    at=at,
+                    text="x" * int(rng.integers(20, 200)),
+                    threshold=threshold,
+                    threshold_scope=scope,
+                )
+            )
+    store.save_verdicts(verdicts)
+
+    report = drift_report(REFERENCE, CURRENT, tmp_path, store=store)
+
+    by_scope = {segment.threshold_scope: segment for segment in report.thresholds}
+    assert set(by_scope) == {"overall", "en", "es"}
+    assert (by_scope["overall"].n_reference, by_scope["overall"].n_current) == (2 * PER_LANGUAGE, 0)
+    assert (by_scope["es"].n_reference, by_scope["es"].n_current) == (0, PER_LANGUAGE)
+    assert all(segment.language == "all" for segment in report.thresholds)
+    # A higher Spanish threshold: fewer Spanish reviews called positive than under the old one.
+    assert by_scope["es"].positive_rate_current < 0.4
+    saved = json.loads((tmp_path / "report.json").read_text())
+    assert {segment["threshold_scope"] for segment in saved["thresholds"]} == {
+        "overall",
+        "en",
+        "es",
+    }

@@ -1,9 +1,9 @@
 """The client refuses bad input and a full queue before anything enters Redis."""
 
 import pytest
-import redis.asyncio as aioredis
 
 from frontend.client import AsyncReviewClient, ResultTimeout, retry_after
+from reviewbot.connection import connect_async
 from reviewbot.messages import Review, Source
 from reviewbot.protocol import RATE_KEY
 from reviewbot.validation import BinaryReview, Busy, EmptyReview, ReviewTooLong
@@ -74,9 +74,9 @@ def test_wait_result_times_out_without_a_worker(client):
 
 
 async def test_async_client_round_trip(redis_url, worker_settings, running_worker):
-    client = AsyncReviewClient(
-        aioredis.Redis.from_url(redis_url, decode_responses=True), worker_settings
-    )
+    # The project's connection (its socket timeout): the in-thread worker's first batch holds the
+    # GIL for seconds on a loaded machine, past redis-py's default 5 s.
+    client = AsyncReviewClient(connect_async(redis_url), worker_settings)
     with pytest.raises(EmptyReview):
         await client.submit(Review(text=" ", source=Source.DISCORD))
     with running_worker():

@@ -9,13 +9,19 @@ THRESHOLD = 0.48
 
 
 def prediction(
-    p: float, *, language: Language = Language.EN, version: str = "v1", threshold: float = THRESHOLD
+    p: float,
+    *,
+    language: Language = Language.EN,
+    version: str = "v1",
+    threshold: float = THRESHOLD,
+    threshold_scope: str = "overall",
 ) -> Prediction:
     label = Label.POSITIVE if p >= threshold else Label.NEGATIVE
     return Prediction(
         label=label,
         p_positive=p,
         threshold=threshold,
+        threshold_scope=threshold_scope,
         language=language,
         n_tokens=12,
         truncated=False,
@@ -46,6 +52,8 @@ def verdict(
     error: str | None = None,
     language: Language = Language.EN,
     version: str = "v1",
+    threshold: float = THRESHOLD,
+    threshold_scope: str = "overall",
     **review_fields,
 ) -> Verdict:
     """A classified verdict with P(positive) = p, or a failed one when p is None."""
@@ -54,7 +62,13 @@ def verdict(
         return Verdict(review=r, error=error or "empty review")
     return Verdict(
         review=r,
-        prediction=prediction(p, language=language, version=version),
+        prediction=prediction(
+            p,
+            language=language,
+            version=version,
+            threshold=threshold,
+            threshold_scope=threshold_scope,
+        ),
         latency_ms=4.0,
         batch_size=8,
     )

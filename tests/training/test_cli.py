@@ -32,12 +32,23 @@ def test_train_then_evaluate(
 
     metrics_file = tmp_path / "metrics.json"
     result = runner.invoke(
-        app, ["evaluate", str(out), "--data", str(reviews_csv), "--json", str(metrics_file)]
-    )
+        app,
+        ["evaluate", str(out), "--data", str(reviews_csv), "--json", str(metrics_file),
+         "--plots", str(tmp_path / "plots")],
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     measured = json.loads(metrics_file.read_text())
     assert measured["at_threshold"]["threshold"] == meta["threshold"]
     assert measured["at_threshold"]["n"] == meta["data"]["rows_kept"]
+    # A table per detected language with the threshold that decided it, and a reliability
+    # diagram per language.
+    assert "Per detected language" in result.output and "threshold used" in result.output
+    languages = set(measured["per_language"])
+    assert languages and languages <= {"en", "es", "other"}
+    for language, values in measured["per_language"].items():
+        assert {"accuracy", "f1", "roc_auc", "threshold", "threshold_scope"} <= set(values)
+        diagram = tmp_path / "plots" / f"reliability_{language}.png"
+        assert diagram.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_bad_input_gets_a_clear_message(tiny_checkpoint: Path, tmp_path: Path) -> None:
@@ -77,7 +88,8 @@ def test_model_default_prints_an_existing_default_without_rebuilding(
     reason="trains the real default checkpoint (~5 min on 2 cores); set REVIEWBOT_TEST_TRAIN_DEFAULT=1",
 )
 def test_default_checkpoint_is_built_from_the_offline_backbone(tmp_path: Path, monkeypatch) -> None:
-    """The real thing: backbone + head mode on vader-movies."""
+    """The real thing: backbone + pooled head on vader-movies and the Spanish dev reviews, held
+    to issue 13's bars on the sets it never trained on or chose with."""
     from model import load
     from training.default import ensure_default_checkpoint
 
@@ -87,8 +99,14 @@ def test_default_checkpoint_is_built_from_the_offline_backbone(tmp_path: Path, m
         (tmp_path / "backbones").symlink_to(home / "backbones")
     path = ensure_default_checkpoint()
     classifier = load(path)
-    assert classifier.meta.metrics["test"]["at_threshold"]["accuracy"] > 0.75
-    positive, negative = classifier.predict(
-        ["A wonderful, moving film.", "Dull, boring and far too long."]
-    )
-    assert positive.label == "positive" and negative.label == "negative"
+    metrics = classifier.meta.metrics
+    assert classifier.meta.pooling is not None and classifier.meta.pooling.prefix == "query: "
+    assert metrics["test"]["per_language"]["en"]["accuracy"] >= 0.83  # vader-movies test
+    # Measured 0.827 on this set (harder than issue 13's held-out set: irony, mixed verdicts).
+    assert metrics["extra"]["es-movies-test"]["at_threshold"]["accuracy"] >= 0.80
+    assert metrics["extra"]["en-movies-test"]["at_threshold"]["accuracy"] >= 0.80
+    predictions = classifier.predict(
+        ["A wonderful, moving film.", "Dull, boring and far too long.",
+         "Una película preciosa, la recomiendo.", "Un tostón, me dormí a la media hora."]
+    )  # fmt: skip
+    assert [p.label for p in predictions] == ["positive", "negative", "positive", "negative"]

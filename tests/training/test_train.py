@@ -10,6 +10,7 @@ import pytest
 from model import load
 from model.checkpoint import content_hash, read_meta
 from training.data import load_data
+from training.errors import DataError
 from training.evaluate import evaluate
 from training.settings import TrainingSettings
 from training.splits import split
@@ -69,7 +70,7 @@ def test_head_mode_checkpoint_serves_the_fitted_head(
         "group": "rotten_tomatoes_link",
     }
     assert extra["splits"]["kind"] == "by group"
-    assert extra["content_hash"] == content_hash(result.path, meta.threshold)
+    assert extra["content_hash"] == content_hash(result.path, meta)
     for name in ("accuracy", "f1", "precision", "recall", "roc_auc", "confusion_matrix"):
         assert (
             name in meta.metrics["test"]["at_threshold"] and name in meta.metrics["test"]["at_0.5"]
@@ -178,3 +179,43 @@ def test_a_failed_run_leaves_nothing_behind(tiny_checkpoint: Path, tmp_path: Pat
             _settings(tiny_checkpoint, tmp_path),
         )
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.partial").exists()
+
+
+def test_several_sources_keep_their_share_and_weights_reach_the_head(
+    tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    """English and Spanish files trained together: each split holds both in proportion; a
+    weight on the Spanish source is recorded and changes the fitted head."""
+    from training.train import DataOptions
+
+    english = [r for r in review_rows(20, 4) if not any(w in r["review_content"] for w in "ñá")]
+    spanish = [
+        {"text": f"{text} (reseña {i})", "label": int(positive)}
+        for i in range(30)
+        for text, positive in (("una película maravillosa", True), ("aburrida y lenta", False))
+    ]
+    sources = [str(_csv(tmp_path / "en.csv", english)), str(_csv(tmp_path / "es.csv", spanish))]
+    settings = _settings(tiny_checkpoint, tmp_path)
+    plain = train(sources, tmp_path / "plain", settings)
+    weighted = train(
+        sources, tmp_path / "weighted", settings, DataOptions(source_weights=((sources[1], 10.0),))
+    )
+    parts = weighted.meta.model_extra["data"]["parts"]
+    assert [part["source"] for part in parts] == sources
+    assert weighted.meta.model_extra["training"]["source_weights"] == {sources[1]: 10.0}
+    assert not np.allclose(plain.served_validation_p, weighted.served_validation_p)
+    with pytest.raises(DataError, match="not among the --data sources"):
+        train(sources, tmp_path / "bad", settings, DataOptions(source_weights=(("nope", 2.0),)))
+
+
+def test_other_modes_repeat_a_weighted_sources_training_rows() -> None:
+    from training.data import Examples
+    from training.train import repeat_weighted, row_weights
+
+    examples = Examples(
+        ["a", "b", "c"], np.array([1, 0, 1]), sources=["english.csv", "spanish.csv", "spanish.csv"]
+    )
+    weights = {"spanish.csv": 2.6}
+    assert row_weights(examples, weights).tolist() == [1.0, 2.6, 2.6]
+    assert repeat_weighted(examples, weights).texts == ["a", "b", "b", "b", "c", "c", "c"]
+    assert repeat_weighted(examples, {}) is examples

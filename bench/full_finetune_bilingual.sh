@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Full fine-tune of the offline backbone on English + Spanish movie reviews, then the per-language
+# measurement on the held-out review sets. Meant for a GPU: training/ picks bf16 on GPUs that
+# support it (fp16 otherwise, fp32 on a CPU, where this takes hours; see docs/training.md).
+#
+#   bench/full_finetune_bilingual.sh [OUT_DIR] [extra `reviewbot train` options...]
+#
+# Prints the training report, the wall time, and `reviewbot evaluate` on es-movies-test,
+# en-movies-test and evomsa-es (per-language tables, reliability diagrams under OUT_DIR/eval-*).
+set -euo pipefail
+OUT=${1:-checkpoints/full-bilingual}
+shift || true
+REVIEWBOT=${REVIEWBOT:-reviewbot}
+python -c 'import torch; print("device:", torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+           "| bf16:", torch.cuda.is_available() and torch.cuda.is_bf16_supported())'
+start=$(date +%s)
+"$REVIEWBOT" train --data vader-movies --data es-movies-dev --out "$OUT" --overwrite \
+    --mode full --epochs 4 --also-evaluate es-movies-test --also-evaluate en-movies-test \
+    --also-evaluate evomsa-es "$@"
+echo "wall time: $(( $(date +%s) - start )) s"
+for data in es-movies-test en-movies-test evomsa-es; do
+    "$REVIEWBOT" evaluate "$OUT" --data "$data" --plots "$OUT/eval-$data" --json "$OUT/eval-$data.json"
+done

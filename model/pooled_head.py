@@ -1,0 +1,50 @@
+"""The pooled head at work: mean pooling of the chosen hidden layers and the logistic regression
+(model/pooling.py says how; this module needs torch)."""
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from model.pooling import HEAD_FILE, Pooling
+
+
+def pool(
+    hidden_states: tuple[torch.Tensor, ...], mask: torch.Tensor, pooling: Pooling
+) -> torch.Tensor:
+    """Features (batch x layers*hidden, fp32) from the encoder's hidden states and the mask."""
+    weights = mask[:, :, None].float()
+    counts = weights.sum(1).clamp_min(1.0)
+    parts = []
+    for layer in pooling.layers:
+        mean = (hidden_states[layer].float() * weights).sum(1) / counts
+        if pooling.normalize:
+            mean = torch.nn.functional.normalize(mean, dim=-1)
+        parts.append(mean)
+    return torch.cat(parts, dim=-1)
+
+
+class PooledHead(torch.nn.Module):
+    """Logistic regression on pooled features: P(positive) = sigmoid(features . weight + bias)."""
+
+    def __init__(self, weight: np.ndarray | torch.Tensor, bias: float) -> None:
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.as_tensor(weight, dtype=torch.float32).flatten())
+        self.bias = torch.nn.Parameter(torch.tensor([float(bias)], dtype=torch.float32))
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(features.float() @ self.weight + self.bias)
+
+    def save(self, folder: Path) -> Path:
+        from safetensors.torch import save_file
+
+        path = folder / HEAD_FILE
+        save_file({"weight": self.weight.detach().cpu(), "bias": self.bias.detach().cpu()}, path)
+        return path
+
+    @classmethod
+    def load(cls, folder: Path) -> "PooledHead":
+        from safetensors.torch import load_file
+
+        tensors = load_file(folder / HEAD_FILE)
+        return cls(tensors["weight"], float(tensors["bias"][0]))

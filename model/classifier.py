@@ -6,8 +6,9 @@ the current one runs. `predict` is both in one call.
 """
 
 import logging
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,10 @@ class Encoded:
     n_tokens: list[int]
     truncated: list[bool]
     languages: list[Language]
+    #: What encoding cost, per step ("clean", "tokenize", "language"): CPU seconds of the
+    #: threads that did it, and wall seconds. The worker reports them per stage.
+    cpu_s: dict[str, float] = field(default_factory=dict, compare=False)
+    wall_s: dict[str, float] = field(default_factory=dict, compare=False)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -116,14 +121,22 @@ class Classifier:
 
     # -- CPU half -------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> Encoded:
+        clock = _Clock()
         texts = [clean(text) for text in texts]
+        clock.lap("clean")
         full = self.tokenizer(texts, verbose=False)["input_ids"]
         limit = self.settings.max_length
+        ids = [row if len(row) <= limit else self._truncate(row) for row in full]
+        clock.lap("tokenize")
+        languages = detect_languages(texts)
+        clock.lap("language")
         return Encoded(
-            ids=[row if len(row) <= limit else self._truncate(row) for row in full],
+            ids=ids,
             n_tokens=[len(row) for row in full],
             truncated=[len(row) > limit for row in full],
-            languages=detect_languages(texts),
+            languages=languages,
+            cpu_s=clock.cpu_s,
+            wall_s=clock.wall_s,
         )
 
     def _truncate(self, row: list[int]) -> list[int]:
@@ -188,6 +201,21 @@ class Classifier:
         if self.device.type == "cuda":
             return tensor.pin_memory().to(self.device, non_blocking=True)
         return tensor
+
+
+class _Clock:
+    """Laps of this thread's CPU time and of wall time, named after the step that ended."""
+
+    def __init__(self) -> None:
+        self.cpu_s: dict[str, float] = {}
+        self.wall_s: dict[str, float] = {}
+        self._cpu, self._wall = time.thread_time(), time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        cpu, wall = time.thread_time(), time.perf_counter()
+        self.cpu_s[name] = self.cpu_s.get(name, 0.0) + cpu - self._cpu
+        self.wall_s[name] = self.wall_s.get(name, 0.0) + wall - self._wall
+        self._cpu, self._wall = cpu, wall
 
 
 def _special_suffix_length(tokenizer: PreTrainedTokenizerBase) -> int:

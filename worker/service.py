@@ -27,6 +27,7 @@ from typing import Protocol
 from model import Classifier, Encoded
 from reviewbot.messages import Verdict, utcnow
 from worker import metrics
+from worker import stages as costs
 from worker.batching import Collector
 from worker.isolation import classify_isolated
 from worker.leases import Leases
@@ -57,6 +58,9 @@ class Batch:
     #: Entries already decided (invalid text, malformed, too many deliveries).
     decided: list[Finish] = field(default_factory=list)
     classify_s: float = 0.0
+    #: What encoding cost, per step (see model.Encoded), for the stage counters.
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    wall_s: dict[str, float] = field(default_factory=dict)
     #: Entries the model failed on: entry id -> error (left pending for redelivery).
     failed: dict[str, str] = field(default_factory=dict)
 
@@ -135,12 +139,19 @@ class Worker:
                 continue
             entries: list[Entry] = []
             try:
+                cpu, wall = time.thread_time(), time.perf_counter()
                 entries = self.collector.collect()
                 if entries:
                     self.leases.hold(e.entry_id for e in entries)
-                    self._to_score.put(self._prepare(entries))
+                    batch = self._prepare(entries)
+                    costs.add(
+                        {"read": time.thread_time() - cpu - sum(batch.cpu_s.values())},
+                        {"read": time.perf_counter() - wall - sum(batch.wall_s.values())},
+                    )
+                    costs.add(batch.cpu_s, batch.wall_s)
+                    self._to_score.put(batch)
                     continue
-            except Exception:  # noqa: BLE001 - Redis restarting, say: what was read stays pending
+            except Exception:
                 log.exception("reading the review stream failed; retrying in 1 s")
                 self.leases.release(e.entry_id for e in entries)
                 self.stop.wait(1.0)
@@ -172,18 +183,22 @@ class Worker:
         started = time.perf_counter()
         try:
             encoded = self.classifier.encode([e.review.text for e in todo]) if todo else None
-        except Exception:  # noqa: BLE001 - isolated per review in the scorer
+        except Exception:
             log.exception("tokenizing a batch failed; isolating its reviews")
             encoded = None
-        return Batch(todo, encoded, decided, classify_s=time.perf_counter() - started)
+        batch = Batch(todo, encoded, decided, classify_s=time.perf_counter() - started)
+        if encoded is not None:
+            batch.cpu_s, batch.wall_s = encoded.cpu_s, encoded.wall_s
+        return batch
 
     # -- scorer -------------------------------------------------------------------------------
     def _score_stage(self) -> None:
         while (batch := self._to_score.get()) is not None:
             self._reader_slot.release()
             try:
-                self._score(batch)
-            except Exception:  # noqa: BLE001 - never lose the batch: its entries stay pending
+                with costs.stage("forward"):
+                    self._score(batch)
+            except Exception:
                 log.exception("scoring a batch failed unexpectedly")
                 batch.failed.update({e.entry_id: "internal error" for e in batch.entries})
                 batch.entries = []
@@ -199,7 +214,7 @@ class Worker:
             if batch.encoded is None:
                 raise RuntimeError("tokenization failed")
             outcomes = list(self.classifier.score(batch.encoded))
-        except Exception:  # noqa: BLE001 - bisect to find the review at fault
+        except Exception:
             log.exception("a batch of %d failed; classifying it in halves", len(texts))
             outcomes = classify_isolated(self.classifier, texts)
         batch.classify_s += time.perf_counter() - started
@@ -226,7 +241,7 @@ class Worker:
         while (batch := self._to_write.get()) is not None:
             try:
                 self._write(batch)
-            except Exception:  # noqa: BLE001 - entries stay pending and are redelivered
+            except Exception:
                 log.exception("writing a batch failed; its reviews will be redelivered")
             finally:
                 self.leases.release(batch.entry_ids() + list(batch.failed))
@@ -241,15 +256,19 @@ class Worker:
         dead = [f for f in batch.decided if f.dead_error]
         answered: list[Finish] = []
         if dead:
-            self._store_once([f.verdict for f in dead if f.verdict])
-            answered += self.stream.finish(dead)
+            with costs.stage("store"):
+                self._store_once([f.verdict for f in dead if f.verdict])
+            with costs.stage("finish"):
+                answered += self.stream.finish(dead)
         finishes = [f for f in batch.decided if not f.dead_error]
-        stored = self._store([f.verdict for f in finishes if f.verdict])
+        with costs.stage("store"):
+            stored = self._store([f.verdict for f in finishes if f.verdict])
         if stored is None:  # stopping while the database is down: leave the rest for redelivery
             finishes = []
         else:
             finishes = [f for f in finishes if not f.verdict or f.verdict.review.id in stored]
-        answered += self.stream.finish(finishes)
+        with costs.stage("finish"):
+            answered += self.stream.finish(finishes)
         self.answered += len(answered)
         self._observe(answered)
 
@@ -282,7 +301,7 @@ class Worker:
                     len(ids),
                     delay,
                 )
-            except Exception:  # noqa: BLE001 - a row the database rejects must not sink the batch
+            except Exception:
                 log.exception("saving a batch failed; saving its verdicts one by one")
                 return self._store_one_by_one(verdicts)
             if self.stop.wait(delay):

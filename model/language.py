@@ -46,26 +46,31 @@ SHORT_TEXT_WORDS = 3
 SHORT_TEXT_MIN_CONFIDENCE = 0.2
 _WORD = re.compile(r"[^\W\d_]+")
 
+
 # -- step 1: function words -------------------------------------------------------------------
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 #: Function words found in English and in none of the other languages below.
-ENGLISH_WORDS = frozenset(
+ENGLISH_WORDS = _words(
     "the and of to is this that it its with but for are be by from at you his her has have had "
     "they their there he she which would can if like into out only even most much been were "
     "will how when what who about more than just too very my we our some your does doesn't "
     "isn't it's that's don't can't not an all any these those them then because while being "
-    "i i'm i've could should never ever".split()
+    "i i'm i've could should never ever"
 )
 #: Function words found in Spanish and in none of the other languages below ("es" is also
 #: German and "le" French: German and French texts carry other words of their own too).
-SPANISH_WORDS = frozenset(
+SPANISH_WORDS = _words(
     "el los las del y es muy pero película películas fue mejor peor hay sin también más qué yo "
     "pues cuando eso esto bien ella ellos algo mucho muchos tiene hasta donde aunque siempre ya "
     "está están estoy hoy cómo porqué ni nos sí así esa ese estos estas mis tus gracias hace "
-    "puede tengo".split()
+    "puede tengo"
 )
 #: Function words of the other Latin-script languages lingua knows here: one of them in a text
 #: keeps French, Portuguese, Italian, German, Dutch and Turkish reviews away from the quick path.
-OTHER_WORDS = frozenset(
+OTHER_WORDS = _words(
     # Portuguese
     "não uma é você muito mas ao dos das do da em um os filme isso isto ele bem mais sem foi "
     "são então pra também obrigado nós aqui ótimo"
@@ -79,15 +84,15 @@ OTHER_WORDS = frozenset(
     # Dutch
     " een het van niet ik zijn wat maar ook heel"
     # Turkish
-    " bir ve bu çok da için ama gibi".split()
+    " bir ve bu çok da için ama gibi"
 )
 #: ... but some of them are English words too ("a thoughtful, provocative film"; "war",
 #: "die", "per"): they do not count against English (measured: "film" alone sent 13% of
 #: the vader-movies snippets to lingua) ...
-ALSO_ENGLISH = frozenset("film war die non per em ho heel den e van da".split())
+ALSO_ENGLISH = _words("film war die non per em ho heel den e van da")
 #: ... or Spanish ones, often written without accents in chats ("mas", "dos", "les", "van",
 #: "das", "da", "os", "ve"): they do not count against Spanish.
-ALSO_SPANISH = frozenset("mas dos les van das da os ve e".split())
+ALSO_SPANISH = _words("mas dos les van das da os ve e")
 NOT_ENGLISH = OTHER_WORDS - ALSO_ENGLISH
 NOT_SPANISH = OTHER_WORDS - ALSO_SPANISH
 QUICK_MIN_HITS = 2

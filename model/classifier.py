@@ -6,9 +6,7 @@ the current one runs. `predict` is both in one call.
 """
 
 import logging
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +15,9 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreT
 from transformers.utils import logging as hf_logging
 
 from model.checkpoint import CheckpointMeta, check_folder, model_version, read_meta
+from model.encoding import Encoded, Encoder
 from model.errors import CheckpointError
-from model.language import detect_languages
 from model.settings import ModelSettings
-from model.text import clean
 from reviewbot.messages import Label, Language, Prediction
 
 log = logging.getLogger(__name__)
@@ -35,23 +32,6 @@ DECISION_DECIMALS = 4
 #: Reviews per forward pass when REVIEWBOT_MODEL_MAX_BATCH_REQUESTS is 0 (see ModelSettings).
 GPU_BATCH_REQUESTS = 256
 CPU_BATCH_REQUESTS = 64
-
-
-@dataclass(frozen=True)
-class Encoded:
-    """Texts tokenized on the CPU, in the order given."""
-
-    ids: list[list[int]]
-    n_tokens: list[int]
-    truncated: list[bool]
-    languages: list[Language]
-    #: What encoding cost, per step ("clean", "tokenize", "language"): CPU seconds of the
-    #: threads that did it, and wall seconds. The worker reports them per stage.
-    cpu_s: dict[str, float] = field(default_factory=dict, compare=False)
-    wall_s: dict[str, float] = field(default_factory=dict, compare=False)
-
-    def __len__(self) -> int:
-        return len(self.ids)
 
 
 def padded_length(n_tokens: int) -> int:
@@ -113,7 +93,7 @@ class Classifier:
         self.version = model_version(path, meta)
         self.device = next(model.parameters()).device
         self.positive_index = _positive_index(model.config)
-        self.suffix_len = _special_suffix_length(tokenizer)
+        self.encoder = Encoder(tokenizer, settings.max_length, settings.encode_threads)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self.max_batch_requests = settings.max_batch_requests or (
             GPU_BATCH_REQUESTS if self.device.type == "cuda" else CPU_BATCH_REQUESTS
@@ -121,28 +101,8 @@ class Classifier:
 
     # -- CPU half -------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> Encoded:
-        clock = _Clock()
-        texts = [clean(text) for text in texts]
-        clock.lap("clean")
-        full = self.tokenizer(texts, verbose=False)["input_ids"]
-        limit = self.settings.max_length
-        ids = [row if len(row) <= limit else self._truncate(row) for row in full]
-        clock.lap("tokenize")
-        languages = detect_languages(texts)
-        clock.lap("language")
-        return Encoded(
-            ids=ids,
-            n_tokens=[len(row) for row in full],
-            truncated=[len(row) > limit for row in full],
-            languages=languages,
-            cpu_s=clock.cpu_s,
-            wall_s=clock.wall_s,
-        )
-
-    def _truncate(self, row: list[int]) -> list[int]:
-        """Cut the content, keep the special tokens around it (<s> ... </s> for XLM-R)."""
-        keep = self.settings.max_length - self.suffix_len
-        return row[:keep] + (row[-self.suffix_len :] if self.suffix_len else [])
+        """Clean, tokenize, truncate and detect the language (model/encoding.py, threaded)."""
+        return self.encoder.encode(texts)
 
     # -- accelerator half -----------------------------------------------------------------
     @torch.inference_mode()
@@ -201,31 +161,6 @@ class Classifier:
         if self.device.type == "cuda":
             return tensor.pin_memory().to(self.device, non_blocking=True)
         return tensor
-
-
-class _Clock:
-    """Laps of this thread's CPU time and of wall time, named after the step that ended."""
-
-    def __init__(self) -> None:
-        self.cpu_s: dict[str, float] = {}
-        self.wall_s: dict[str, float] = {}
-        self._cpu, self._wall = time.thread_time(), time.perf_counter()
-
-    def lap(self, name: str) -> None:
-        cpu, wall = time.thread_time(), time.perf_counter()
-        self.cpu_s[name] = self.cpu_s.get(name, 0.0) + cpu - self._cpu
-        self.wall_s[name] = self.wall_s.get(name, 0.0) + wall - self._wall
-        self._cpu, self._wall = cpu, wall
-
-
-def _special_suffix_length(tokenizer: PreTrainedTokenizerBase) -> int:
-    """How many special tokens the tokenizer appends after a text's content."""
-    bare = tokenizer("a", add_special_tokens=False)["input_ids"]
-    full = tokenizer("a")["input_ids"]
-    for start in range(len(full) - len(bare) + 1):
-        if full[start : start + len(bare)] == bare:
-            return len(full) - start - len(bare)
-    return 0
 
 
 def _positive_index(config) -> int:

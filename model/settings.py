@@ -24,3 +24,6 @@ class ModelSettings(BaseSettings):
     device: str = "auto"
     #: Torch CPU threads per process; 0 keeps torch's default (all cores).
     cpu_threads: int = 0
+    #: Threads that clean, tokenize and detect the language of a batch (model/encoding.py);
+    #: 0: the cores this process may use, at most 8.
+    encode_threads: int = 0

@@ -67,6 +67,10 @@ def run_process(
     """One worker process of a pool (index i serves metrics on metrics_port + i)."""
     from worker import metrics, shutdown
 
+    # The model's encoder spreads each batch over its own threads (model/encoding.py); the
+    # tokenizer's rayon pool under them would oversubscribe the cores and hide its CPU time
+    # from the stage counters. Read by the Rust tokenizer at each call; set before any.
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     settings = settings or WorkerSettings()
     store = open_default_store() if with_store else None
     server = None

@@ -14,6 +14,7 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedTokenizerBase
 from transformers.utils import logging as hf_logging
 
+from model.buckets import BucketRunner
 from model.checkpoint import CheckpointMeta, check_folder, model_version, read_meta
 from model.encoding import Encoded, Encoder
 from model.errors import CheckpointError
@@ -98,6 +99,19 @@ class Classifier:
         self.max_batch_requests = settings.max_batch_requests or (
             GPU_BATCH_REQUESTS if self.device.type == "cuda" else CPU_BATCH_REQUESTS
         )
+        #: CUDA: fixed-shape buckets replayed as CUDA graphs once `warmup` captured them.
+        self.buckets = (
+            BucketRunner(
+                model,
+                self.positive_index,
+                self.pad_id,
+                settings.max_length,
+                self.max_batch_requests,
+                settings.max_batch_tokens,
+            )
+            if self.device.type == "cuda" and settings.cuda_graphs
+            else None
+        )
 
     # -- CPU half -------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> Encoded:
@@ -108,6 +122,8 @@ class Classifier:
     @torch.inference_mode()
     def probabilities(self, ids: Sequence[Sequence[int]]) -> np.ndarray:
         """P(positive) for each token sequence, computed in sorted, length-bucketed batches."""
+        if self.buckets is not None and self.buckets.captured:
+            return self.buckets.probabilities(ids)
         result = np.empty(len(ids), dtype=np.float64)
         plan = plan_batches(
             [len(row) for row in ids],
@@ -146,7 +162,14 @@ class Classifier:
 
     def warmup(self) -> None:
         """Run every padded length once so the first real batches pay no compilation or
-        allocator start-up cost."""
+        allocator start-up cost; on CUDA, capture the buckets' graphs (eager if that fails)."""
+        if self.buckets is not None:
+            try:
+                self.buckets.capture()
+                return
+            except Exception as exc:  # noqa: BLE001 - eager passes serve the same answers
+                log.warning("CUDA graphs not captured (%s); running eagerly", exc)
+                self.buckets = None
         widths = range(PAD_MULTIPLE, self.settings.max_length + 1, PAD_MULTIPLE)
         for width in widths:
             rows = max(1, min(self.max_batch_requests, self.settings.max_batch_tokens // width))

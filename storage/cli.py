@@ -1,8 +1,7 @@
-"""`reviewbot` subcommands of the storage room: db, sql, drift, forget, export-feedback."""
+"""`reviewbot` subcommands of the storage room: db, sql, forget, export-feedback."""
 
 import contextlib
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import typer
@@ -20,7 +19,7 @@ URL_OPTION = typer.Option(
 
 
 @contextlib.contextmanager
-def _clear_errors() -> Iterator[None]:
+def clear_errors() -> Iterator[None]:
     """Print what went wrong in one line and exit non-zero, instead of a traceback."""
     from rich.console import Console
 
@@ -45,7 +44,7 @@ def _migration_engine(url: str | None) -> Iterator:
     from storage.engine import make_engine, unavailable_as_store_error
 
     url = _url(url)
-    with _clear_errors():
+    with clear_errors():
         engine = make_engine(url)
         try:
             with unavailable_as_store_error(url):
@@ -106,7 +105,7 @@ def prune_command(
     from storage import open_store
     from storage.retention import prune
 
-    with _clear_errors(), open_store(url) as store:
+    with clear_errors(), open_store(url) as store:
         typer.echo(f"pruned {prune(older_than_days, store=store)} reviews")
 
 
@@ -134,7 +133,7 @@ def sql_command(
     from storage.settings import StorageSettings
 
     settings = StorageSettings()
-    with _clear_errors():
+    with clear_errors():
         try:
             result = run_readonly(
                 url or settings.sql_url or settings.url(), query, settings.sql_timeout_s, max_rows
@@ -157,84 +156,6 @@ def sql_command(
     Console().print(table)
 
 
-def _window(value: str | None) -> tuple[date, date] | None:
-    if value is None:
-        return None
-    try:
-        start, end = value.split("..")
-        return date.fromisoformat(start), date.fromisoformat(end)
-    except ValueError as error:
-        raise typer.BadParameter(
-            f"{value!r}: expected FIRST..LAST days, e.g. 2026-11-01..2026-11-14"
-        ) from error
-
-
-def drift_command(
-    reference: str | None = typer.Option(
-        None,
-        "--reference",
-        help="FIRST..LAST day (UTC, inclusive).",
-        show_default="the days just before --current",
-    ),
-    current: str | None = typer.Option(
-        None, "--current", help="FIRST..LAST day (UTC, inclusive).", show_default="the last 7 days"
-    ),
-    out: Path | None = typer.Option(
-        None,
-        "--out",
-        help="Folder for report.json and the plots.",
-        show_default="$REVIEWBOT_HOME/drift/FIRST_LAST",
-    ),
-    url: str | None = URL_OPTION,
-) -> None:
-    """Compare score, language and length distributions of two periods; PSI over the threshold marks drift."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from storage import open_store
-    from storage.drift import drift_report
-
-    with _clear_errors(), open_store(url) as store:
-        report = drift_report(_window(reference), _window(current), out, store=store)
-
-    def fmt(value: float | None, digits: int = 3) -> str:
-        return "-" if value is None else f"{value:.{digits}f}"
-
-    table = Table(
-        "language",
-        "n ref",
-        "n cur",
-        "PSI p",
-        "PSI length",
-        "positive ref → cur",
-        "low-conf ref → cur",
-        "disagree ref → cur",
-        "drift",
-        title=f"drift: reference {report.reference} vs current {report.current}",
-    )
-    for segment in [report.overall, *report.languages]:
-        table.add_row(
-            segment.language,
-            str(segment.n_reference),
-            str(segment.n_current),
-            fmt(segment.psi_p_positive),
-            fmt(segment.psi_text_length),
-            f"{fmt(segment.positive_rate_reference, 2)} → {fmt(segment.positive_rate_current, 2)}",
-            f"{fmt(segment.low_confidence_reference, 2)} → {fmt(segment.low_confidence_current, 2)}",
-            f"{fmt(segment.disagreement_reference, 2)} → {fmt(segment.disagreement_current, 2)}",
-            "[red]yes[/red]" if segment.drifted else (segment.note or "no"),
-        )
-    console = Console()
-    console.print(table)
-    console.print(
-        f"language mix PSI: {fmt(report.psi_language_mix)} (threshold {report.psi_threshold:g})"
-    )
-    for alert in report.alerts:
-        console.print(f"[red]drift:[/red] {alert}")
-    for path in report.files:
-        console.print(f"wrote {path}")
-
-
 def forget_command(
     source: Source = typer.Option(..., "--source", help="Platform the person used."),
     user: str = typer.Option(..., "--user", help="Their user id on that platform."),
@@ -243,7 +164,7 @@ def forget_command(
     """Delete everything stored about one person: reviews, predictions, feedback."""
     from storage import open_store
 
-    with _clear_errors(), open_store(url) as store:
+    with clear_errors(), open_store(url) as store:
         removed = store.forget_user(source, user)
     typer.echo(
         f"deleted {removed} reviews of {source.value} user {user} with their predictions and feedback"
@@ -263,7 +184,7 @@ def export_feedback_command(
     from storage import open_store
     from storage.feedback_export import export_feedback
 
-    with _clear_errors(), open_store(url) as store:
+    with clear_errors(), open_store(url) as store:
         summary = export_feedback(store, out, corrections_only)
     typer.echo(
         f"wrote {summary.written} labelled reviews to {out}"
@@ -279,6 +200,5 @@ def register(app: typer.Typer) -> None:
     """Add this room's commands to the root `reviewbot` app."""
     app.add_typer(db_app, name="db")
     app.command("sql")(sql_command)
-    app.command("drift")(drift_command)
     app.command("forget")(forget_command)
     app.command("export-feedback")(export_feedback_command)

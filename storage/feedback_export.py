@@ -10,11 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
-
 from reviewbot.messages import Label
-from storage.engine import unavailable_as_store_error
-from storage.schema import FeedbackRow, PredictionRow, ReviewRow
 
 FORMATS = (".csv", ".jsonl")
 COLUMNS = ("text", "label", "language", "review_id", "model_label")
@@ -30,18 +26,7 @@ class ExportSummary:
 def feedback_rows(store, corrections_only: bool = False) -> tuple[list[dict], int]:
     """One row per review with feedback and text, labelled by the majority of its feedback,
     and the number of reviews left out because their feedback is evenly split."""
-    served = (PredictionRow.review_id == ReviewRow.id) & PredictionRow.served
-    query = (
-        select(
-            ReviewRow.id, ReviewRow.text, ReviewRow.language, PredictionRow.label, FeedbackRow.label
-        )
-        .join(FeedbackRow, FeedbackRow.review_id == ReviewRow.id)
-        .outerjoin(PredictionRow, served)
-        .where(ReviewRow.text.is_not(None))
-        .order_by(ReviewRow.received_at, ReviewRow.id)
-    )
-    with unavailable_as_store_error(store.url), store.session() as session:
-        rows = session.execute(query).all()
+    rows = store.feedback_votes()
     by_review: dict[str, tuple[tuple, Counter]] = {}
     for review_id, text, language, model_label, user_label in rows:
         by_review.setdefault(review_id, ((review_id, text, language, model_label), Counter()))[1][

@@ -3,10 +3,6 @@
 import logging
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, update
-
-from storage.engine import unavailable_as_store_error
-from storage.schema import ReviewRow
 from storage.settings import StorageSettings
 
 log = logging.getLogger(__name__)
@@ -28,20 +24,7 @@ def prune(older_than_days: int | None = None, *, store=None) -> int:
     own_store = store is None
     store = store or open_store()
     try:
-        with unavailable_as_store_error(store.url), store.session() as session, session.begin():
-            pruned = session.execute(
-                update(ReviewRow)
-                .where(ReviewRow.received_at < cutoff)
-                .where(
-                    or_(
-                        ReviewRow.text.is_not(None),
-                        ReviewRow.user_id.is_not(None),
-                        ReviewRow.chat_id.is_not(None),
-                        ReviewRow.message_id.is_not(None),
-                    )
-                )
-                .values(text=None, chat_id=None, user_id=None, message_id=None)
-            ).rowcount
+        pruned = store.erase_personal_data(cutoff)
     finally:
         if own_store:
             store.close()

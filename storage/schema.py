@@ -147,3 +147,13 @@ class FeedbackRow(Base):
     #: The label the person says is right.
     label: Mapped[Label] = mapped_column(_enum(Label, "label"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OptOutRow(Base):
+    """A person who asked a front-end to stop processing and storing their messages."""
+
+    __tablename__ = "opt_outs"
+
+    source: Mapped[Source] = mapped_column(_enum(Source, "source"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -26,12 +26,6 @@ class StorageSettings(BaseSettings):
     #: Text, chat and user ids of reviews older than this many days are erased by `prune`
     #: (the scores stay, anonymous, for drift history). 0 keeps everything.
     retention_days: int = 365
-    #: A PSI of p_positive at or above this marks drift (0.1 = moderate, 0.25 = major shift).
-    drift_psi_threshold: float = 0.2
-    #: Equal-width bins of p_positive for the PSI.
-    drift_bins: int = 10
-    #: Segments (a language, a window) with fewer reviews than this get no PSI verdict.
-    drift_min_reviews: int = 50
     #: Seconds a SQLite writer waits for another writer's lock before giving up.
     sqlite_busy_timeout_s: float = 10.0
 

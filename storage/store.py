@@ -6,14 +6,14 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import Self
 
-from sqlalchemy import Engine, and_, delete, or_, select, update
+from sqlalchemy import Engine, Row, and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from reviewbot.messages import Label, Prediction, Review, Source, Verdict
 from storage import bulk
 from storage.engine import dialect_of, unavailable_as_store_error
-from storage.schema import FeedbackRow, ModelVersion, PredictionRow, ReviewRow
+from storage.schema import FeedbackRow, ModelVersion, OptOutRow, PredictionRow, ReviewRow
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 ID_CHUNK = 500
 #: Reviews read per query while streaming history, so no read transaction stays open for long.
 PAGE_SIZE = 1000
+#: Joins a review to the prediction it was answered with (re-scoring adds others beside it).
+_SERVED = (PredictionRow.review_id == ReviewRow.id) & PredictionRow.served
 
 
 def _translating_errors(method: Callable) -> Callable:
@@ -168,7 +170,39 @@ class Store:
                 raise KeyError(f"no stored review {review_id!r}")
             session.execute(stmt)
 
+    @_translating_errors
+    def remove_feedback(self, review_id: str, user_id: str) -> bool:
+        """Withdraw a person's feedback on a review (a reaction taken back); whether there was one."""
+        with self._session.begin() as session:
+            removed = session.execute(
+                delete(FeedbackRow).where(
+                    FeedbackRow.review_id == review_id, FeedbackRow.user_id == user_id
+                )
+            ).rowcount
+        return removed > 0
+
     # -- privacy ---------------------------------------------------------------------------
+
+    @_translating_errors
+    def set_opted_out(self, source: Source, user_id: str, opted_out: bool) -> None:
+        """Record /optout (True) or /optin (False) of a person on a platform; idempotent."""
+        with self._session.begin() as session:
+            if not opted_out:
+                session.execute(
+                    delete(OptOutRow).where(
+                        OptOutRow.source == Source(source), OptOutRow.user_id == user_id
+                    )
+                )
+                return
+            stmt = self._insert(OptOutRow).values(
+                source=Source(source), user_id=user_id, opted_out_at=datetime.now(UTC)
+            )
+            session.execute(stmt.on_conflict_do_nothing())
+
+    @_translating_errors
+    def is_opted_out(self, source: Source, user_id: str) -> bool:
+        with self._session() as session:
+            return session.get(OptOutRow, (Source(source), user_id)) is not None
 
     @_translating_errors
     def forget_user(self, source: Source, user_id: str) -> int:
@@ -227,8 +261,85 @@ class Store:
                 return
             after = (rows[-1].received_at, rows[-1].id)
 
+    # -- reports (drift review, feedback export) and retention --------------------------------
+
+    @_translating_errors
+    def served_in_window(self, start: datetime, end: datetime) -> list[Row]:
+        """The served prediction of every review received in [start, end): rows of p_positive,
+        threshold, label, language, text_chars, received_at."""
+        query = (
+            select(
+                PredictionRow.p_positive,
+                PredictionRow.threshold,
+                PredictionRow.label,
+                ReviewRow.language,
+                ReviewRow.text_chars,
+                ReviewRow.received_at,
+            )
+            .select_from(ReviewRow)
+            .join(PredictionRow, _SERVED)
+            .where(ReviewRow.received_at >= start, ReviewRow.received_at < end)
+        )
+        with self._session() as session:
+            return list(session.execute(query).all())
+
+    @_translating_errors
+    def feedback_in_window(self, start: datetime, end: datetime) -> list[Row]:
+        """Per piece of feedback on reviews received in [start, end): the review's language and
+        whether the person disagrees with the served label."""
+        query = (
+            select(ReviewRow.language, FeedbackRow.label != PredictionRow.label)
+            .select_from(FeedbackRow)
+            .join(ReviewRow, FeedbackRow.review_id == ReviewRow.id)
+            .join(PredictionRow, _SERVED)
+            .where(ReviewRow.received_at >= start, ReviewRow.received_at < end)
+        )
+        with self._session() as session:
+            return list(session.execute(query).all())
+
+    @_translating_errors
+    def feedback_votes(self) -> list[Row]:
+        """Every vote on a review whose text is still stored, oldest review first: rows of
+        review id, text, language, served label (None if unclassified), the person's label."""
+        query = (
+            select(
+                ReviewRow.id,
+                ReviewRow.text,
+                ReviewRow.language,
+                PredictionRow.label,
+                FeedbackRow.label,
+            )
+            .join(FeedbackRow, FeedbackRow.review_id == ReviewRow.id)
+            .outerjoin(PredictionRow, _SERVED)
+            .where(ReviewRow.text.is_not(None))
+            .order_by(ReviewRow.received_at, ReviewRow.id)
+        )
+        with self._session() as session:
+            return list(session.execute(query).all())
+
+    @_translating_errors
+    def erase_personal_data(self, received_before: datetime) -> int:
+        """Erase text, chat, user and message ids of reviews received before the cutoff; their
+        scores, languages and lengths stay, anonymous. Returns how many reviews changed."""
+        stmt = (
+            update(ReviewRow)
+            .where(ReviewRow.received_at < received_before)
+            .where(
+                or_(
+                    ReviewRow.text.is_not(None),
+                    ReviewRow.user_id.is_not(None),
+                    ReviewRow.chat_id.is_not(None),
+                    ReviewRow.message_id.is_not(None),
+                )
+            )
+            .values(text=None, chat_id=None, user_id=None, message_id=None)
+        )
+        with self._session.begin() as session:
+            return session.execute(stmt).rowcount
+
     def session(self) -> Session:
-        """A session for the room's own helpers (drift, retention, feedback export)."""
+        """A plain session, for storage's own tests and ad-hoc inspection; every other room goes
+        through the methods above, which map database errors to StoreUnavailable."""
         return self._session()
 
     def close(self) -> None:

@@ -6,17 +6,12 @@ from pathlib import Path
 import typer
 
 from model.cli import model_app
+from training.settings import Objective
 
 
 class Mode(StrEnum):
     head = "head"
     full = "full"
-
-
-class Objective(StrEnum):
-    f1 = "f1"
-    precision = "precision"
-    recall = "recall"
 
 
 class Mapping(StrEnum):
@@ -121,7 +116,7 @@ def train_command(
             DataOptions(
                 text_column, label_column, group_column, label_mapping.value, train_size, test_size
             ),
-            ThresholdOptions(objective.value, target),
+            ThresholdOptions(objective, target),
             tuple(also_evaluate),
             overwrite,
         )

@@ -1,6 +1,7 @@
 """The hash of what a checkpoint was trained on (what it is made of: model.checkpoint.content_hash)."""
 
 import hashlib
+
 from training.splits import Splits
 
 

@@ -1,12 +1,21 @@
 """Settings of the training room (prefix REVIEWBOT_TRAINING_). Every one can also be given
 to `reviewbot train` as an option; the option wins."""
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
 from pydantic_settings import BaseSettings
 
 from reviewbot.settings import CommonSettings, room_config
+
+
+class Objective(StrEnum):
+    """What the decision threshold is chosen for on the validation split (`--threshold-objective`)."""
+
+    f1 = "f1"
+    precision = "precision"
+    recall = "recall"
 
 
 class TrainingSettings(BaseSettings):

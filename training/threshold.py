@@ -4,14 +4,13 @@ Probabilities are rounded exactly as the served model rounds them (model.classif
 label the threshold gives here is the label a person gets.
 """
 
-from typing import Literal
-
 import numpy as np
 from pydantic import BaseModel
 from sklearn.metrics import precision_recall_curve
 
 from model.classifier import DECISION_DECIMALS
 from training.errors import DataError
+from training.settings import Objective
 
 #: model/checkpoint.py accepts thresholds strictly inside (0, 1).
 LOWEST, HIGHEST = 10**-DECISION_DECIMALS, 1 - 10**-DECISION_DECIMALS
@@ -19,7 +18,7 @@ LOWEST, HIGHEST = 10**-DECISION_DECIMALS, 1 - 10**-DECISION_DECIMALS
 
 class ThresholdChoice(BaseModel):
     threshold: float
-    objective: Literal["f1", "precision", "recall"]
+    objective: Objective
     target: float | None = None
     #: Precision, recall and F1 on the validation split at the chosen threshold.
     validation_precision: float
@@ -30,7 +29,7 @@ class ThresholdChoice(BaseModel):
 def choose_threshold(
     labels: np.ndarray,
     p_positive: np.ndarray,
-    objective: Literal["f1", "precision", "recall"] = "f1",
+    objective: Objective = Objective.f1,
     target: float | None = None,
 ) -> ThresholdChoice:
     """`f1`: maximize F1 of the positive class. `precision`: the lowest threshold whose precision

@@ -11,7 +11,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from training.data import DataSummary, load_data
 from training.errors import DataError
 from training.metrics import binary_metrics, report
 from training.scoring import score_texts
-from training.settings import TrainingSettings
+from training.settings import Objective, TrainingSettings
 from training.splits import Splits, split
 from training.threshold import ThresholdChoice, choose_threshold
 
@@ -41,7 +41,7 @@ class DataOptions:
 
 @dataclass(frozen=True)
 class ThresholdOptions:
-    objective: Literal["f1", "precision", "recall"] = "f1"
+    objective: Objective = Objective.f1
     target: float | None = None
 
 

@@ -1,8 +1,8 @@
 """The batching policy: block for the first review, then drain greedily within the budgets.
 
 Like TEI's router: never a fixed sleep. The first read blocks (so an idle worker costs
-nothing); then whatever is already queued is taken at once, up to `max_batch_requests` and
-`max_batch_tokens` (estimated from characters, since tokenizing is the next stage's job);
+nothing); then whatever is already queued is taken at once, up to `read_max_reviews` and
+`read_max_estimated_tokens` (estimated from characters, since tokenizing is the next stage's job);
 only when the stream runs dry early does the worker wait, at most `max_wait_ms` in all, for
 stragglers. Under load the batch fills from what piled up while the previous one ran.
 """
@@ -39,13 +39,15 @@ class Collector:
         settings = self.settings
         batch = self._reclaim_if_due()
         if not batch:
-            batch = self.stream.read(settings.max_batch_requests, settings.block_ms)
+            batch = self.stream.read(settings.read_max_reviews, settings.block_ms)
             if not batch:
                 return []
         tokens = sum(map(estimated_tokens, batch))
         deadline = time.monotonic() + settings.max_wait_ms / 1000
-        while len(batch) < settings.max_batch_requests and tokens < settings.max_batch_tokens:
-            count = min(DRAIN_CHUNK, settings.max_batch_requests - len(batch))
+        while (
+            len(batch) < settings.read_max_reviews and tokens < settings.read_max_estimated_tokens
+        ):
+            count = min(DRAIN_CHUNK, settings.read_max_reviews - len(batch))
             more = self.stream.read(count, None) or self._straggle(count, deadline)
             if not more:
                 break
@@ -69,4 +71,4 @@ class Collector:
             return []
         # Half the idle limit: an entry of a dead consumer waits at most 1.5 x claim_idle_ms.
         self._next_reclaim = now + self.settings.claim_idle_ms / 2000
-        return self.stream.reclaim(self.settings.max_batch_requests)
+        return self.stream.reclaim(self.settings.read_max_reviews)

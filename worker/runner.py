@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from model import ModelSettings
-from worker.connection import connect_worker
+from reviewbot.connection import connect_worker
 from worker.service import VerdictStore, Worker
 from worker.settings import WorkerSettings
 from worker.stream import ReviewStream

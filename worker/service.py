@@ -26,15 +26,15 @@ from typing import Protocol
 
 from model import Classifier, Encoded
 from reviewbot.messages import Verdict, utcnow
+from reviewbot.protocol import RATE_KEY
+from reviewbot.validation import InvalidReview, check_text
 from worker import metrics
 from worker import stages as costs
 from worker.batching import Collector
 from worker.isolation import classify_isolated
 from worker.leases import Leases
-from worker.protocol import RATE_KEY
 from worker.settings import WorkerSettings
 from worker.stream import Entry, Finish, ReviewStream
-from worker.validation import InvalidReview, check_text
 
 log = logging.getLogger(__name__)
 
@@ -141,17 +141,16 @@ class Worker:
             try:
                 cpu, wall = time.thread_time(), time.perf_counter()
                 entries = self.collector.collect()
-                if entries:
+                if entries:  # an empty read only waited: no cost to count
+                    costs.add(
+                        {"read": time.thread_time() - cpu}, {"read": time.perf_counter() - wall}
+                    )
                     self.leases.hold(e.entry_id for e in entries)
                     batch = self._prepare(entries)
-                    costs.add(
-                        {"read": time.thread_time() - cpu - sum(batch.cpu_s.values())},
-                        {"read": time.perf_counter() - wall - sum(batch.wall_s.values())},
-                    )
                     costs.add(batch.cpu_s, batch.wall_s)
                     self._to_score.put(batch)
                     continue
-            except Exception:
+            except Exception:  # Redis restarting, say: what was read stays pending
                 log.exception("reading the review stream failed; retrying in 1 s")
                 self.leases.release(e.entry_id for e in entries)
                 self.stop.wait(1.0)
@@ -159,6 +158,22 @@ class Worker:
 
     def _prepare(self, entries: list[Entry]) -> Batch:
         """Sort out what needs no model, and tokenize the rest."""
+        with costs.stage("read"):
+            decided, todo = self._sort_out(entries)
+        started = time.perf_counter()
+        try:
+            encoded = self.classifier.encode([e.review.text for e in todo]) if todo else None
+        except Exception:  # isolated per review in the scorer
+            log.exception("tokenizing a batch failed; isolating its reviews")
+            encoded = None
+        batch = Batch(todo, encoded, decided, classify_s=time.perf_counter() - started)
+        if encoded is not None:
+            batch.cpu_s, batch.wall_s = encoded.cpu_s, encoded.wall_s
+        return batch
+
+    def _sort_out(self, entries: list[Entry]) -> tuple[list[Finish], list[Entry]]:
+        """(entries decided without the model: malformed, too many deliveries, invalid text;
+        entries to classify)."""
         decided: list[Finish] = []
         todo: list[Entry] = []
         over = [
@@ -180,16 +195,7 @@ class Worker:
                     todo.append(entry)
                 except InvalidReview as exc:
                     decided.append(Finish(entry, Verdict(review=entry.review, error=exc.message)))
-        started = time.perf_counter()
-        try:
-            encoded = self.classifier.encode([e.review.text for e in todo]) if todo else None
-        except Exception:
-            log.exception("tokenizing a batch failed; isolating its reviews")
-            encoded = None
-        batch = Batch(todo, encoded, decided, classify_s=time.perf_counter() - started)
-        if encoded is not None:
-            batch.cpu_s, batch.wall_s = encoded.cpu_s, encoded.wall_s
-        return batch
+        return decided, todo
 
     # -- scorer -------------------------------------------------------------------------------
     def _score_stage(self) -> None:
@@ -198,7 +204,7 @@ class Worker:
             try:
                 with costs.stage("forward"):
                     self._score(batch)
-            except Exception:
+            except Exception:  # never lose the batch: its entries stay pending
                 log.exception("scoring a batch failed unexpectedly")
                 batch.failed.update({e.entry_id: "internal error" for e in batch.entries})
                 batch.entries = []
@@ -214,7 +220,7 @@ class Worker:
             if batch.encoded is None:
                 raise RuntimeError("tokenization failed")
             outcomes = list(self.classifier.score(batch.encoded))
-        except Exception:
+        except Exception:  # bisect to find the review at fault
             log.exception("a batch of %d failed; classifying it in halves", len(texts))
             outcomes = classify_isolated(self.classifier, texts)
         batch.classify_s += time.perf_counter() - started
@@ -241,7 +247,7 @@ class Worker:
         while (batch := self._to_write.get()) is not None:
             try:
                 self._write(batch)
-            except Exception:
+            except Exception:  # entries stay pending and are redelivered
                 log.exception("writing a batch failed; its reviews will be redelivered")
             finally:
                 self.leases.release(batch.entry_ids() + list(batch.failed))
@@ -301,7 +307,7 @@ class Worker:
                     len(ids),
                     delay,
                 )
-            except Exception:
+            except Exception:  # a row the database rejects must not sink the batch
                 log.exception("saving a batch failed; saving its verdicts one by one")
                 return self._store_one_by_one(verdicts)
             if self.stop.wait(delay):

@@ -37,13 +37,13 @@ def stage(name: str) -> Iterator[None]:
     try:
         yield
     finally:
-        STAGE_CPU.labels(name).inc(time.thread_time() - cpu)
-        STAGE_BUSY.labels(name).inc(time.perf_counter() - wall)
+        STAGE_CPU.labels(name).inc(max(0.0, time.thread_time() - cpu))
+        STAGE_BUSY.labels(name).inc(max(0.0, time.perf_counter() - wall))
 
 
 def add(cpu_s: Mapping[str, float], wall_s: Mapping[str, float]) -> None:
     """Add costs measured elsewhere (the model's encode reports its own, per sub-stage)."""
     for name, seconds in cpu_s.items():
-        STAGE_CPU.labels(name).inc(seconds)
+        STAGE_CPU.labels(name).inc(max(0.0, seconds))
     for name, seconds in wall_s.items():
-        STAGE_BUSY.labels(name).inc(seconds)
+        STAGE_BUSY.labels(name).inc(max(0.0, seconds))

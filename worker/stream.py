@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 import redis
 
 from reviewbot.messages import Review, Verdict
-from worker.protocol import DONE_PREFIX, ERRORS_KEY, RATE_KEY, RESULT_PREFIX, parse_review
+from reviewbot.protocol import (
+    DONE_PREFIX,
+    ERRORS_KEY,
+    RATE_KEY,
+    REPLY_ID_FIELD,
+    REPLY_VERDICT_FIELD,
+    RESULT_PREFIX,
+    parse_review,
+)
 from worker.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
@@ -29,8 +37,9 @@ log = logging.getLogger(__name__)
 FINISH_SCRIPT = """
 local group, ttl, maxlen = ARGV[1], ARGV[2], ARGV[3]
 local result_prefix, done_prefix, dead_maxlen = ARGV[4], ARGV[5], ARGV[6]
+local reply_id_field, reply_verdict_field = ARGV[7], ARGV[8]
 local answered = {}
-for i = 7, #ARGV, 7 do
+for i = 9, #ARGV, 7 do
   local entry_id, review_id, reply_to = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local verdict, dead_error, deliveries, raw = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
   if redis.call('XACK', KEYS[1], group, entry_id) == 1 then
@@ -48,12 +57,12 @@ for i = 7, #ARGV, 7 do
       redis.pcall('EXPIRE', done_prefix .. review_id, ttl)
       if reply_to ~= '' then
         redis.pcall('XADD', reply_to, 'MAXLEN', '~', maxlen, '*',
-                    'review_id', review_id, 'verdict', verdict)
+                    reply_id_field, review_id, reply_verdict_field, verdict)
       end
       took = true
     end
     if took then
-      table.insert(answered, (i - 7) / 7)
+      table.insert(answered, (i - 9) / 7)
     end
   end
 end
@@ -196,6 +205,8 @@ class ReviewStream:
             RESULT_PREFIX,
             DONE_PREFIX,
             self.settings.dead_letter_maxlen,
+            REPLY_ID_FIELD,
+            REPLY_VERDICT_FIELD,
         ]
         for item in items:
             review = item.verdict.review if item.verdict else None

@@ -177,3 +177,22 @@ def test_hostile_ids_and_errors_are_stored_not_failed(store):
         assert session.get(ReviewRow, stored_id).user_id == "u\N{REPLACEMENT CHARACTER}ser"
         assert session.scalars(select(PredictionRow.review_id)).all() == [stored_id]
         assert session.get(ReviewRow, "other").error == "bad \N{REPLACEMENT CHARACTER} byte"
+
+
+def test_opting_out_and_in_is_remembered_per_platform(store):
+    assert not store.is_opted_out(Source.TELEGRAM, "42")
+    store.set_opted_out(Source.TELEGRAM, "42", True)
+    store.set_opted_out(Source.TELEGRAM, "42", True)  # twice is fine
+    assert store.is_opted_out(Source.TELEGRAM, "42")
+    assert not store.is_opted_out(Source.DISCORD, "42")
+    store.set_opted_out(Source.TELEGRAM, "42", False)
+    assert not store.is_opted_out(Source.TELEGRAM, "42")
+
+
+def test_feedback_taken_back_is_removed(store):
+    stored = verdict(0.8, user="7")
+    store.save_verdicts([stored])
+    store.add_feedback(stored.review.id, "9", Label.NEGATIVE)
+    assert store.remove_feedback(stored.review.id, "9")
+    assert not store.remove_feedback(stored.review.id, "9")
+    assert count(store, FeedbackRow) == 0

@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from reviewbot.messages import Review, Source
-from worker.protocol import review_fields
+from reviewbot.protocol import review_fields
 
 STREAM, GROUP, REPLIES = "reviewbot:reviews", "workers", "replies:crash-test"
 
@@ -62,7 +62,7 @@ def test_sigkill_mid_batch_loses_nothing_and_answers_once(redis_url, worker_proc
     reviews = enqueue(r, 600)
     # Small batches so the first worker is surely in the middle of the work when it dies.
     first = start_worker(
-        worker_process_env, tmp_path, "first", REVIEWBOT_WORKER_MAX_BATCH_REQUESTS="8"
+        worker_process_env, tmp_path, "first", REVIEWBOT_WORKER_READ_MAX_REVIEWS="8"
     )
     wait_until(lambda: r.xlen(REPLIES) >= 16, process=first)
     first.send_signal(signal.SIGKILL)
@@ -89,7 +89,7 @@ def test_sigkill_mid_batch_loses_nothing_and_answers_once(redis_url, worker_proc
 def test_sigterm_finishes_the_batch_and_exits(redis_url, worker_process_env, tmp_path):
     r = redis.Redis.from_url(redis_url, decode_responses=True)
     worker = start_worker(
-        worker_process_env, tmp_path, "graceful", REVIEWBOT_WORKER_MAX_BATCH_REQUESTS="32"
+        worker_process_env, tmp_path, "graceful", REVIEWBOT_WORKER_READ_MAX_REVIEWS="32"
     )
     wait_until(lambda: r.exists(STREAM) and r.xinfo_groups(STREAM), process=worker)
     enqueue(r, 300)

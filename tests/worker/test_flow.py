@@ -6,9 +6,9 @@ import time
 import redis
 
 from reviewbot.messages import Label, Review, Source
+from reviewbot.protocol import done_key, parse_verdict
 from storage import open_store
 from worker import metrics
-from worker.protocol import done_key, parse_verdict
 
 
 def test_review_answered_on_reply_stream_result_key_and_store(

@@ -8,8 +8,8 @@ import pytest
 import redis
 
 from reviewbot.messages import Review, Source
+from reviewbot.protocol import parse_verdict, result_key, review_fields
 from storage import StoreUnavailable
-from worker.protocol import parse_verdict, result_key, review_fields
 
 POISON = "this exact text breaks the model"
 
@@ -98,19 +98,26 @@ def test_invalid_text_added_behind_the_clients_back_gets_an_error_reply(
     assert r.xlen(worker_settings.dead_letter_stream) == 0
 
 
+def strand(r: redis.Redis, settings, review: Review) -> str:
+    """Add `review` as if every one of `max_deliveries` workers died holding it (no error
+    recorded): the next worker to reclaim it finds it past its delivery budget."""
+    stream, group = settings.stream, settings.group
+    r.xgroup_create(stream, group, id="0", mkstream=True)
+    entry_id = r.xadd(stream, review_fields(review))
+    r.xreadgroup(group, "crashed-worker-1", {stream: ">"})
+    for n in range(settings.max_deliveries):
+        r.xclaim(stream, group, f"crashed-worker-{n + 2}", 0, [entry_id])
+    return entry_id
+
+
 def test_reviews_stranded_by_crashing_workers_are_dead_lettered(
     redis_url, worker_settings, running_worker
 ):
     """A review whose every delivery killed its worker (no error recorded) ends in the
     dead-letter stream once its delivery count passes max_deliveries."""
     r = redis.Redis.from_url(redis_url, decode_responses=True)
-    stream, group = worker_settings.stream, worker_settings.group
-    r.xgroup_create(stream, group, id="0", mkstream=True)
     review = Review(text="crashes every worker", source=Source.API, reply_to="replies")
-    entry_id = r.xadd(stream, review_fields(review))
-    r.xreadgroup(group, "crashed-worker-1", {stream: ">"})
-    for n in range(worker_settings.max_deliveries):
-        r.xclaim(stream, group, f"crashed-worker-{n + 2}", 0, [entry_id])
+    strand(r, worker_settings, review)
     with running_worker():
         wait_until(lambda: r.xlen(worker_settings.dead_letter_stream) == 1, timeout=10)
     verdict = parse_verdict(r.get(result_key(review.id)))
@@ -169,13 +176,9 @@ def test_dead_letters_do_not_wait_for_the_database(
     """A review past max_deliveries whose verdict the database will not take is dead-lettered
     all the same, instead of being redelivered forever."""
     r = redis.Redis.from_url(redis_url, decode_responses=True)
-    stream, group = worker_settings.stream, worker_settings.group
-    r.xgroup_create(stream, group, id="0", mkstream=True)
+    stream = worker_settings.stream
     stranded = Review(text="crashed every worker", source=Source.API, reply_to="replies")
-    entry_id = r.xadd(stream, review_fields(stranded))
-    r.xreadgroup(group, "crashed-worker-1", {stream: ">"})
-    for n in range(worker_settings.max_deliveries):
-        r.xclaim(stream, group, f"crashed-worker-{n + 2}", 0, [entry_id])
+    strand(r, worker_settings, stranded)
     fine = Review(text="a fine film", source=Source.API, reply_to="replies")
     r.xadd(stream, review_fields(fine))
     store = RejectingStore(stranded.id, error)

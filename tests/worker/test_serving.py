@@ -12,9 +12,9 @@ import urllib.request
 
 import redis
 
+from frontend.client import ReviewClient
 from reviewbot.messages import Review, Source
 from worker import metrics
-from worker.client import ReviewClient
 
 
 def test_batches_exceed_one_under_load(redis_url, worker_settings, running_worker):

@@ -4,9 +4,9 @@ import time
 
 import pytest
 
+from reviewbot.connection import connect_worker
 from reviewbot.messages import Review, Source, Verdict
-from worker.connection import connect_worker
-from worker.protocol import RATE_KEY, review_fields
+from reviewbot.protocol import RATE_KEY, review_fields
 from worker.settings import WorkerSettings
 from worker.stream import Finish, ReviewStream
 

@@ -59,7 +59,7 @@ def drift(
     out_dir: str | None = None,
 ) -> dict:
     """The drift report (JSON + plots in out_dir); its alerts are the job's result."""
-    from storage.drift import drift_report
+    from drift.report import drift_report
 
     report = drift_report(reference, current, Path(out_dir) if out_dir else None)
     return report.model_dump(mode="json")

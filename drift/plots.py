@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from storage.drift import ALL_LANGUAGES, WindowData
+from drift.report import ALL_LANGUAGES, WindowData
 
 
 def plot_score_histograms(

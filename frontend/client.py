@@ -17,11 +17,18 @@ from collections.abc import Sequence
 import redis
 import redis.asyncio as aioredis
 
+from reviewbot.connection import connect, connect_async
 from reviewbot.messages import Review, Verdict
-from worker.connection import connect, connect_async
-from worker.protocol import RATE_KEY, done_key, parse_verdict, result_key, review_fields, total_rate
-from worker.settings import WorkerSettings
-from worker.validation import Busy, SubmitError, check_text
+from reviewbot.protocol import (
+    RATE_KEY,
+    done_key,
+    parse_verdict,
+    result_key,
+    review_fields,
+    total_rate,
+)
+from reviewbot.settings import StreamSettings
+from reviewbot.validation import Busy, SubmitError, check_text
 
 #: Acked entries are deleted by the workers, so XLEN counts exactly what waits or is in flight.
 SUBMIT_SCRIPT = """
@@ -51,16 +58,16 @@ def retry_after(backlog: int, rates: dict[str, str]) -> int:
     return max(low, min(high, math.ceil(backlog / rate)))
 
 
-def _submit_args(settings: WorkerSettings, review: Review) -> list:
+def _submit_args(settings: StreamSettings, review: Review) -> list:
     """SUBMIT_SCRIPT's arguments: the backlog bound and the entry to add."""
     return [settings.max_concurrent_requests, review_fields(review)["review"]]
 
 
 class ReviewClient:
     def __init__(
-        self, client: redis.Redis | None = None, settings: WorkerSettings | None = None
+        self, client: redis.Redis | None = None, settings: StreamSettings | None = None
     ) -> None:
-        self.settings = settings or WorkerSettings()
+        self.settings = settings or StreamSettings()
         self.redis = client or connect()
         self._submit = self.redis.register_script(SUBMIT_SCRIPT)
 
@@ -125,9 +132,9 @@ class ReviewClient:
 
 class AsyncReviewClient:
     def __init__(
-        self, client: aioredis.Redis | None = None, settings: WorkerSettings | None = None
+        self, client: aioredis.Redis | None = None, settings: StreamSettings | None = None
     ) -> None:
-        self.settings = settings or WorkerSettings()
+        self.settings = settings or StreamSettings()
         self.redis = client or connect_async()
         self._submit = self.redis.register_script(SUBMIT_SCRIPT)
 
@@ -159,36 +166,3 @@ class AsyncReviewClient:
 
     async def aclose(self) -> None:
         await self.redis.aclose()
-
-
-def submit(review: Review) -> str:
-    """One-off submit with a client built from settings (front-ends should keep a ReviewClient)."""
-    client = ReviewClient()
-    try:
-        return client.submit(review)
-    finally:
-        client.close()
-
-
-def wait_result(review_id: str, timeout: float = 30.0) -> Verdict:
-    client = ReviewClient()
-    try:
-        return client.wait_result(review_id, timeout)
-    finally:
-        client.close()
-
-
-async def submit_async(review: Review) -> str:
-    client = AsyncReviewClient()
-    try:
-        return await client.submit(review)
-    finally:
-        await client.aclose()
-
-
-async def wait_result_async(review_id: str, timeout: float = 30.0) -> Verdict:
-    client = AsyncReviewClient()
-    try:
-        return await client.wait_result(review_id, timeout)
-    finally:
-        await client.aclose()

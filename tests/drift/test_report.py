@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pytest
 
+from drift.report import DriftReport, default_windows, drift_report
 from reviewbot.messages import Label, Language
-from storage.drift import DriftReport, default_windows, drift_report
 from tests.storage.history import verdict
 
 REFERENCE = (date(2026, 11, 1), date(2026, 11, 7))

@@ -11,9 +11,9 @@ import redis
 from rq import Queue, Retry, SimpleWorker
 from rq.job import Job
 
-from worker import jobs
-from worker.connection import connect_rq
-from worker.settings import WorkerSettings
+from jobs import tasks
+from jobs.settings import JobsSettings
+from reviewbot.connection import connect_rq
 
 #: Transient failures (database restarting, Redis failover) are retried with growing pauses.
 RETRY = Retry(max=3, interval=[10, 60, 300])
@@ -21,10 +21,10 @@ WEEK_S = 7 * 24 * 3600
 
 
 def jobs_queue(
-    connection: redis.Redis | None = None, settings: WorkerSettings | None = None
+    connection: redis.Redis | None = None, settings: JobsSettings | None = None
 ) -> Queue:
-    settings = settings or WorkerSettings()
-    return Queue(settings.jobs_queue, connection=connection or connect_rq())
+    settings = settings or JobsSettings()
+    return Queue(settings.queue, connection=connection or connect_rq())
 
 
 def enqueue_rescore(
@@ -32,7 +32,7 @@ def enqueue_rescore(
 ) -> Job:
     # No automatic retry: a long re-scoring run is rerun by hand; predictions are idempotent.
     return queue.enqueue(
-        jobs.rescore,
+        tasks.rescore,
         since,
         until,
         checkpoint,
@@ -49,21 +49,21 @@ def enqueue_drift(
     current: tuple[date, date] | None = None,
     out_dir: str | None = None,
 ) -> Job:
-    return queue.enqueue(jobs.drift, reference, current, out_dir, retry=RETRY, result_ttl=WEEK_S)
+    return queue.enqueue(tasks.drift, reference, current, out_dir, retry=RETRY, result_ttl=WEEK_S)
 
 
 def enqueue_forget(queue: Queue, source: str, user_id: str) -> Job:
     # A deletion request must not be lost to a database blip: retried, kept on failure for review.
-    return queue.enqueue(jobs.forget, source, user_id, retry=RETRY, result_ttl=WEEK_S)
+    return queue.enqueue(tasks.forget, source, user_id, retry=RETRY, result_ttl=WEEK_S)
 
 
 def enqueue_prune(queue: Queue, older_than_days: int | None = None) -> Job:
-    return queue.enqueue(jobs.prune, older_than_days, retry=RETRY, result_ttl=WEEK_S)
+    return queue.enqueue(tasks.prune, older_than_days, retry=RETRY, result_ttl=WEEK_S)
 
 
 def enqueue_train(queue: Queue, data: str, out: str, overwrite: bool = False) -> Job:
     return queue.enqueue(
-        jobs.train,
+        tasks.train,
         data,
         out,
         overwrite,

@@ -6,19 +6,19 @@ themselves run on the `reviewbot jobs worker` processes.
 
 from rq.cron import CronScheduler
 
-from worker import jobs
-from worker.settings import WorkerSettings
+from jobs import tasks
+from jobs.settings import JobsSettings
 
 
-def build_scheduler(connection, settings: WorkerSettings | None = None) -> CronScheduler:
-    settings = settings or WorkerSettings()
+def build_scheduler(connection, settings: JobsSettings | None = None) -> CronScheduler:
+    settings = settings or JobsSettings()
     scheduler = CronScheduler(connection=connection)
     if settings.drift_cron:
         scheduler.register(
-            jobs.drift, settings.jobs_queue, cron=settings.drift_cron, name="drift-report"
+            tasks.drift, settings.queue, cron=settings.drift_cron, name="drift-report"
         )
     if settings.prune_cron:
         scheduler.register(
-            jobs.prune, settings.jobs_queue, cron=settings.prune_cron, name="retention-prune"
+            tasks.prune, settings.queue, cron=settings.prune_cron, name="retention-prune"
         )
     return scheduler

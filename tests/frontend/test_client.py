@@ -3,10 +3,10 @@
 import pytest
 import redis.asyncio as aioredis
 
+from frontend.client import AsyncReviewClient, ResultTimeout, retry_after
 from reviewbot.messages import Review, Source
-from worker.client import AsyncReviewClient, ResultTimeout, retry_after
-from worker.protocol import RATE_KEY
-from worker.validation import BinaryReview, Busy, EmptyReview, ReviewTooLong
+from reviewbot.protocol import RATE_KEY
+from reviewbot.validation import BinaryReview, Busy, EmptyReview, ReviewTooLong
 
 
 @pytest.mark.parametrize(

@@ -16,11 +16,11 @@ from typing import TextIO
 
 from rich.console import Console
 
+from frontend.client import ReviewClient
+from frontend.console import run_console
 from model import ModelSettings
+from reviewbot.connection import connect, redis_url
 from reviewbot.settings import CommonSettings
-from worker.client import ReviewClient
-from worker.connection import connect, redis_url
-from worker.console import run_console
 from worker.settings import WorkerSettings
 
 WORKER_START_TIMEOUT_S = 300

@@ -4,6 +4,9 @@ Compares a reference window of days with a current one, overall and per language
 stability index (PSI) of p_positive and of text length, the positive rate, the low-confidence
 share, the feedback disagreement rate and the language mix. A PSI at or above the threshold
 marks drift. Writes report.json and PNG plots; runs from `reviewbot drift` or as an RQ job.
+
+It reads history through the Store's report queries (storage knows SQL; this room knows
+statistics and plots).
 """
 
 import logging
@@ -13,13 +16,10 @@ from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel
-from sqlalchemy import select
 
+from drift.settings import DriftSettings
 from reviewbot.messages import Label
 from reviewbot.settings import CommonSettings
-from storage.engine import unavailable_as_store_error
-from storage.schema import FeedbackRow, PredictionRow, ReviewRow
-from storage.settings import StorageSettings
 
 log = logging.getLogger(__name__)
 
@@ -146,10 +146,10 @@ def drift_report(
 
     `store`: the Store to read; None opens the configured one (how the RQ job runs it).
     """
+    from drift.plots import plot_daily_positive_rate, plot_score_histograms
     from storage import open_store
-    from storage.drift_plots import plot_daily_positive_rate, plot_score_histograms
 
-    settings = StorageSettings()
+    settings = DriftSettings()
     ref_window, cur_window = default_windows(reference, current)
     own_store = store is None
     store = store or open_store()
@@ -164,9 +164,9 @@ def drift_report(
     segments = [compare(lang, ref.only(lang), cur.only(lang), settings) for lang in languages]
     mix_ref, mix_cur = _shares(ref.language, languages), _shares(cur.language, languages)
     psi_mix = None
-    if min(len(ref.language), len(cur.language)) >= settings.drift_min_reviews and languages:
+    if min(len(ref.language), len(cur.language)) >= settings.min_reviews and languages:
         psi_mix = psi(np.array(list(mix_ref.values())), np.array(list(mix_cur.values())))
-    alerts = _alerts([overall, *segments], psi_mix, settings.drift_psi_threshold)
+    alerts = _alerts([overall, *segments], psi_mix, settings.psi_threshold)
 
     out_dir = out_dir or default_out_dir(cur_window)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -175,7 +175,7 @@ def drift_report(
             ref,
             cur,
             [ALL_LANGUAGES, *languages],
-            settings.drift_bins,
+            settings.bins,
             out_dir / "scores.png",
             (str(ref_window), str(cur_window)),
         ),
@@ -184,7 +184,7 @@ def drift_report(
     report = DriftReport(
         reference=ref_window,
         current=cur_window,
-        psi_threshold=settings.drift_psi_threshold,
+        psi_threshold=settings.psi_threshold,
         generated_at=datetime.now(UTC),
         overall=overall,
         languages=segments,
@@ -208,31 +208,8 @@ def load_window(store, window: Window) -> WindowData:
     """Served predictions (and feedback on them) of reviews received in the window."""
     start = datetime.combine(window.start, time(), UTC)
     end = datetime.combine(window.end + timedelta(days=1), time(), UTC)
-    in_window = (ReviewRow.received_at >= start, ReviewRow.received_at < end)
-    served = (PredictionRow.review_id == ReviewRow.id) & PredictionRow.served
-    scores = (
-        select(
-            PredictionRow.p_positive,
-            PredictionRow.threshold,
-            PredictionRow.label,
-            ReviewRow.language,
-            ReviewRow.text_chars,
-            ReviewRow.received_at,
-        )
-        .select_from(ReviewRow)
-        .join(PredictionRow, served)
-        .where(*in_window)
-    )
-    feedback = (
-        select(ReviewRow.language, FeedbackRow.label != PredictionRow.label)
-        .select_from(FeedbackRow)
-        .join(ReviewRow, FeedbackRow.review_id == ReviewRow.id)
-        .join(PredictionRow, served)
-        .where(*in_window)
-    )
-    with unavailable_as_store_error(store.url), store.session() as session:
-        rows = session.execute(scores).all()
-        feedback_rows = session.execute(feedback).all()
+    rows = store.served_in_window(start, end)
+    feedback_rows = store.feedback_in_window(start, end)
     return WindowData(
         p_positive=np.array([r[0] for r in rows], dtype=float),
         threshold=np.array([r[1] for r in rows], dtype=float),
@@ -262,7 +239,7 @@ def histogram_shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 
 def compare(
-    language: str, ref: WindowData, cur: WindowData, settings: StorageSettings
+    language: str, ref: WindowData, cur: WindowData, settings: DriftSettings
 ) -> SegmentDrift:
     segment = SegmentDrift(
         language=language,
@@ -277,22 +254,22 @@ def compare(
         disagreement_reference=_mean(ref.feedback_disagrees),
         disagreement_current=_mean(cur.feedback_disagrees),
     )
-    if min(segment.n_reference, segment.n_current) < settings.drift_min_reviews:
-        segment.note = f"fewer than {settings.drift_min_reviews} reviews in a window: no PSI"
+    if min(segment.n_reference, segment.n_current) < settings.min_reviews:
+        segment.note = f"fewer than {settings.min_reviews} reviews in a window: no PSI"
         return segment
-    score_edges = np.linspace(0.0, 1.0, settings.drift_bins + 1)
+    score_edges = np.linspace(0.0, 1.0, settings.bins + 1)
     segment.psi_p_positive = psi(
         histogram_shares(ref.p_positive, score_edges), histogram_shares(cur.p_positive, score_edges)
     )
     # Length bins are the reference's deciles, so each holds about a tenth of the reference.
-    length_edges = np.unique(np.quantile(ref.chars, np.linspace(0, 1, settings.drift_bins + 1)))
+    length_edges = np.unique(np.quantile(ref.chars, np.linspace(0, 1, settings.bins + 1)))
     if len(length_edges) > 2:
         length_edges[0], length_edges[-1] = -np.inf, np.inf
         segment.psi_text_length = psi(
             histogram_shares(ref.chars, length_edges), histogram_shares(cur.chars, length_edges)
         )
     segment.drifted = any(
-        value is not None and value >= settings.drift_psi_threshold
+        value is not None and value >= settings.psi_threshold
         for value in (segment.psi_p_positive, segment.psi_text_length)
     )
     return segment

@@ -6,13 +6,13 @@ import pytest
 import redis
 from rq import SimpleWorker
 
+from jobs.queueing import enqueue_forget, enqueue_rescore, jobs_queue
+from jobs.schedule import build_scheduler
+from jobs.settings import JobsSettings
 from model import ModelSettings, load
 from model.tiny import build_tiny_checkpoint
 from reviewbot.messages import Review, Source, Verdict
 from storage import open_store
-from worker.queueing import enqueue_forget, enqueue_rescore, jobs_queue
-from worker.schedule import build_scheduler
-from worker.settings import WorkerSettings
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def history(tmp_path, monkeypatch, tiny_checkpoint):
 def test_rescore_job_stores_predictions_of_the_new_checkpoint(redis_url, history, tmp_path):
     url, reviews, served_version = history
     new_checkpoint = build_tiny_checkpoint(tmp_path / "retrained", threshold=0.5, seed=7)
-    queue = jobs_queue(redis.Redis.from_url(redis_url), WorkerSettings())
+    queue = jobs_queue(redis.Redis.from_url(redis_url), JobsSettings())
     since = datetime.now(UTC) - timedelta(hours=1)
     job = enqueue_rescore(queue, since, None, str(new_checkpoint))
 
@@ -63,7 +63,7 @@ def test_rescore_job_stores_predictions_of_the_new_checkpoint(redis_url, history
 
 def test_forget_job_deletes_one_persons_reviews(redis_url, history):
     url, reviews, _ = history
-    queue = jobs_queue(redis.Redis.from_url(redis_url), WorkerSettings())
+    queue = jobs_queue(redis.Redis.from_url(redis_url), JobsSettings())
     job = enqueue_forget(queue, "telegram", "ana")
     SimpleWorker([queue], connection=queue.connection).work(burst=True)
     job.refresh()
@@ -75,13 +75,13 @@ def test_forget_job_deletes_one_persons_reviews(redis_url, history):
 
 def test_cron_schedules_drift_and_pruning(redis_url):
     scheduler = build_scheduler(
-        redis.Redis.from_url(redis_url), WorkerSettings(drift_cron="0 4 * * 1")
+        redis.Redis.from_url(redis_url), JobsSettings(drift_cron="0 4 * * 1")
     )
     jobs = {job.name: job for job in scheduler.get_jobs()}
     assert set(jobs) == {"drift-report", "retention-prune"}
-    assert jobs["drift-report"].func_name == "worker.jobs.drift"
+    assert jobs["drift-report"].func_name == "jobs.tasks.drift"
     assert jobs["drift-report"].next_enqueue_time.astimezone().weekday() == 0  # Mondays
-    only_drift = build_scheduler(redis.Redis.from_url(redis_url), WorkerSettings(prune_cron=""))
+    only_drift = build_scheduler(redis.Redis.from_url(redis_url), JobsSettings(prune_cron=""))
     assert [job.name for job in only_drift.get_jobs()] == ["drift-report"]
 
 
@@ -98,7 +98,7 @@ def test_rescore_command_enqueues_and_status_reports(redis_url, history, monkeyp
     enqueued = runner.invoke(app, ["rescore", "--since", "2000-01-01"])
     assert enqueued.exit_code == 0, enqueued.output
     job_id = enqueued.output.split("enqueued job ")[1].split()[0]
-    queue = jobs_queue(redis.Redis.from_url(redis_url), WorkerSettings())
+    queue = jobs_queue(redis.Redis.from_url(redis_url), JobsSettings())
     SimpleWorker([queue], connection=queue.connection).work(burst=True)
 
     status = runner.invoke(app, ["jobs", "status", job_id])
@@ -107,9 +107,9 @@ def test_rescore_command_enqueues_and_status_reports(redis_url, history, monkeyp
 
 
 def test_drift_and_prune_jobs_run_on_the_configured_store(redis_url, history, tmp_path):
-    from worker.queueing import enqueue_drift, enqueue_prune
+    from jobs.queueing import enqueue_drift, enqueue_prune
 
-    queue = jobs_queue(redis.Redis.from_url(redis_url), WorkerSettings())
+    queue = jobs_queue(redis.Redis.from_url(redis_url), JobsSettings())
     drift = enqueue_drift(queue, out_dir=str(tmp_path / "drift"))
     prune = enqueue_prune(queue, older_than_days=1)
     SimpleWorker([queue], connection=queue.connection).work(burst=True)

@@ -1,7 +1,8 @@
 """How reviews and verdicts are laid out in Redis; the one place that names the keys.
 
 - review stream entry: {"review": Review JSON}
-- reply stream entry (Review.reply_to): {"review_id": ..., "verdict": Verdict JSON}
+- reply stream entry (Review.reply_to): {REPLY_ID_FIELD: review id, REPLY_VERDICT_FIELD: Verdict
+  JSON}, written by the worker's finish script, read by frontend.replies
 - result key `reviewbot:result:<review id>`: Verdict JSON, expires after result_ttl_s
 - done key `reviewbot:done:<review id>`: a list one waiter can block on (BLPOP) instead of polling
 - dead-letter entry: {"review_id", "entry": the original fields as JSON, "error", "deliveries"}
@@ -37,8 +38,17 @@ def parse_review(fields: dict[str, str]) -> Review:
     return Review.model_validate_json(fields["review"])
 
 
-def reply_fields(verdict: Verdict) -> dict[str, str]:
-    return {"review_id": verdict.review.id, "verdict": verdict.model_dump_json()}
+REPLY_ID_FIELD = "review_id"
+REPLY_VERDICT_FIELD = "verdict"
+
+
+def parse_reply(fields: dict[str, str]) -> Verdict:
+    """The verdict of a reply stream entry; ValueError when the entry is not one."""
+    if REPLY_VERDICT_FIELD not in fields:
+        raise ValueError(
+            f"reply entry has no {REPLY_VERDICT_FIELD!r} field (fields: {sorted(fields)})"
+        )
+    return parse_verdict(fields[REPLY_VERDICT_FIELD])
 
 
 def parse_verdict(payload: str) -> Verdict:

@@ -65,16 +65,18 @@ def make_verdicts(n: int, rng: np.random.Generator) -> list[Verdict]:
     return verdicts
 
 
-def timed_batches(store, batches: list[list[Verdict]]) -> tuple[float, list[float]]:
-    """Rows/s over all batches and each batch's latency in ms."""
+def timed_batches(store, batches: list[list[Verdict]]) -> tuple[float, list[float], float]:
+    """Rows/s over all batches, each batch's latency in ms, and this process's CPU µs per row
+    (the writer's own cost; a Postgres server's is its own processes')."""
     latencies = []
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for batch in batches:
         t0 = time.perf_counter()
         store.save_verdicts(batch)
         latencies.append((time.perf_counter() - t0) * 1000)
-    elapsed = time.perf_counter() - started
-    return sum(map(len, batches)) / elapsed, latencies
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    rows = sum(map(len, batches))
+    return rows / elapsed, latencies, 1e6 * cpu / rows
 
 
 def percentiles(latencies: list[float]) -> str:
@@ -114,9 +116,9 @@ def bench(name: str, url: str, batches: int, batch_size: int, baseline_rows: int
     store.save_verdicts(warmup)  # first connection, statement caches
 
     rows = [make_verdicts(batch_size, rng) for _ in range(batches)]
-    batched_rate, batched_latency = timed_batches(store, rows)
-    redelivery_rate, redelivery_latency = timed_batches(store, rows)
-    single_rate, single_latency = timed_batches(
+    batched_rate, batched_latency, batched_cpu = timed_batches(store, rows)
+    redelivery_rate, redelivery_latency, redelivery_cpu = timed_batches(store, rows)
+    single_rate, single_latency, single_cpu = timed_batches(
         store, [[v] for v in make_verdicts(baseline_rows, rng)]
     )
     store.close()
@@ -126,11 +128,16 @@ def bench(name: str, url: str, batches: int, batch_size: int, baseline_rows: int
     )
     print(
         f"  batched {batch_size:>4}      {batched_rate:9.0f} rows/s  {percentiles(batched_latency)}"
+        f"  {batched_cpu:6.1f} client core-us/row"
     )
     print(
         f"  redelivered {batch_size:>4}  {redelivery_rate:9.0f} rows/s  {percentiles(redelivery_latency)}"
+        f"  {redelivery_cpu:6.1f} client core-us/row"
     )
-    print(f"  baseline 1 per txn  {single_rate:9.0f} rows/s  {percentiles(single_latency)}")
+    print(
+        f"  baseline 1 per txn  {single_rate:9.0f} rows/s  {percentiles(single_latency)}"
+        f"  {single_cpu:6.1f} client core-us/row"
+    )
     print(
         f"  batched / baseline  {batched_rate / single_rate:9.1f} x   "
         f"(median batch {statistics.median(batched_latency):.1f} ms for {batch_size} rows)"

@@ -383,6 +383,8 @@ def _storable(text: str | None) -> str | None:
     surrogates (not UTF-8), so a hostile review is kept, recognisably, instead of failing its batch."""
     if text is None:
         return None
+    if text.isascii() and "\x00" not in text:  # nearly every id and review: nothing to replace
+        return text
     return (
         text.replace("\x00", "\N{REPLACEMENT CHARACTER}").encode("utf-8", "replace").decode("utf-8")
     )

@@ -183,11 +183,11 @@ def serve_null_model() -> None:
     app(["worker", "--processes", "1"], prog_name="reviewbot")
 
 
-def start_worker(env: dict, log: Path, null_model: bool) -> subprocess.Popen:
+def start_worker(env: dict, log: Path, null_model: bool, processes: int) -> subprocess.Popen:
     command = (
         [sys.executable, __file__, "--serve-null-model"]
         if null_model
-        else [sys.executable, "-m", "worker", "worker", "--processes", "1"]
+        else [sys.executable, "-m", "worker", "worker", "--processes", str(processes)]
     )
     return subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
@@ -199,9 +199,28 @@ def free_port() -> int:
 
 
 def process_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process, all its threads (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds of a process and its child processes (a pool's workers), all
+    their threads (Linux /proc)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def child_pids(pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if stat.read_text().rsplit(")", 1)[1].split()[1] == str(pid):
+                children.append(int(stat.parent.name))
+        except (OSError, IndexError):
+            continue
+    return children
 
 
 def redis_cpu_s(r) -> float:
@@ -209,13 +228,16 @@ def redis_cpu_s(r) -> float:
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
-def stage_counters(port: int) -> dict[tuple[str, str], float]:
-    """{(cpu|busy, stage): seconds} from the worker's /metrics."""
+def stage_counters(port: int, processes: int) -> dict[tuple[str, str], float]:
+    """{(cpu|busy, stage): seconds} from the workers' /metrics (process i on port + i), summed."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read()
     found: dict[tuple[str, str], float] = {}
-    for family in text_string_to_metric_families(body.decode()):
+    bodies = [
+        urllib.request.urlopen(f"http://127.0.0.1:{port + i}/metrics", timeout=10).read()
+        for i in range(processes)
+    ]
+    for family in (f for body in bodies for f in text_string_to_metric_families(body.decode())):
         kind = {"reviewbot_stage_cpu_seconds": "cpu", "reviewbot_stage_busy_seconds": "busy"}.get(
             family.name
         )
@@ -223,16 +245,17 @@ def stage_counters(port: int) -> dict[tuple[str, str], float]:
             continue
         for sample in family.samples:
             if sample.name.endswith("_total"):
-                found[(kind, sample.labels["stage"])] = sample.value
+                key = (kind, sample.labels["stage"])
+                found[key] = found.get(key, 0.0) + sample.value
     return found
 
 
 class Snapshot:
     """Counters that the stage table is the difference of."""
 
-    def __init__(self, worker: subprocess.Popen, r, port: int) -> None:
+    def __init__(self, worker: subprocess.Popen, r, port: int, processes: int) -> None:
         self.at = time.perf_counter()
-        self.stages = stage_counters(port)
+        self.stages = stage_counters(port, processes)
         self.worker_cpu = process_cpu_s(worker.pid)
         self.redis_cpu = redis_cpu_s(r)
 
@@ -268,11 +291,11 @@ def stage_table(before: Snapshot, after: Snapshot, reviews: int) -> str:
     return "\n".join(lines)
 
 
-def wait_for_consumer(r, worker: subprocess.Popen, log: Path) -> None:
+def wait_for_consumer(r, worker: subprocess.Popen, log: Path, processes: int = 1) -> None:
     deadline = time.monotonic() + 300
     while True:
         try:
-            if r.xinfo_consumers("reviewbot:reviews", "workers"):
+            if len(r.xinfo_consumers("reviewbot:reviews", "workers")) >= processes:
                 return
         except Exception:  # noqa: BLE001 - the group appears when the worker starts
             pass
@@ -311,14 +334,16 @@ def end_to_end(client, r, texts: list[str]) -> tuple[float, list[float]]:
     return len(texts) / (finished - started), latencies
 
 
-def drain(client, r, worker: subprocess.Popen, port: int, texts: list[str]):
+def drain(client, r, worker: subprocess.Popen, port: int, processes: int, texts: list[str]):
     """Queue all texts while the worker is stopped (SIGSTOP), release it, wait for every
     answer: (reviews/s from release to the last stored answer, latencies from release, table)."""
     from reviewbot.messages import Review, Source
 
     replies = "bench:drain"
     r.delete(replies)
-    worker.send_signal(signal.SIGSTOP)
+    paused = [worker.pid, *child_pids(worker.pid)]
+    for pid in paused:
+        os.kill(pid, signal.SIGSTOP)
     try:
         for chunk in range(0, len(texts), SUBMIT_CHUNK):
             reviews = [
@@ -329,12 +354,13 @@ def drain(client, r, worker: subprocess.Popen, port: int, texts: list[str]):
             if refused:
                 sys.exit(f"{len(refused)} reviews refused: {refused[0].message}")
     finally:
-        worker.send_signal(signal.SIGCONT)
-    before = Snapshot(worker, r, port)
+        for pid in paused:
+            os.kill(pid, signal.SIGCONT)
+    before = Snapshot(worker, r, port, processes)
     released = time.time()
     while r.xlen(replies) < len(texts):
         time.sleep(0.01)
-    after = Snapshot(worker, r, port)
+    after = Snapshot(worker, r, port, processes)
     answered = [int(entry_id.split("-")[0]) / 1000 for entry_id, _ in r.xrange(replies)]
     rate = len(texts) / (max(answered) - released)
     latencies = [(at - released) * 1000 for at in answered]
@@ -383,8 +409,17 @@ def main() -> None:
         action="store_true",
         help="the worker's forward pass returns a constant: the CPU side's own ceiling",
     )
+    parser.add_argument(
+        "--worker-processes",
+        type=int,
+        default=1,
+        help="worker processes (`reviewbot worker --processes N`; on one GPU they share it): "
+        "past one process's GIL-bound share of the CPU work",
+    )
     parser.add_argument("--serve-null-model", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.null_model and args.worker_processes != 1:
+        parser.error("--null-model runs one worker process")
     if args.serve_null_model:
         serve_null_model()
         return
@@ -440,13 +475,13 @@ def main() -> None:
     settings = WorkerSettings(max_concurrent_requests=args.reviews + 1)
     client = ReviewClient(r, settings)
     log = work / "worker.log"
-    worker = start_worker(env, log, args.null_model)
+    worker = start_worker(env, log, args.null_model, args.worker_processes)
     try:
-        wait_for_consumer(r, worker, log)
+        wait_for_consumer(r, worker, log, args.worker_processes)
         light_load(client, texts[:20])  # warm-up: first batches, SQLite file creation
         light = light_load(client, texts[: args.light])
         e2e, saturated = end_to_end(client, r, texts)
-        drained, drain_latency, table = drain(client, r, worker, port, texts)
+        drained, drain_latency, table = drain(client, r, worker, port, args.worker_processes, texts)
     finally:
         worker.terminate()
         worker.wait(60)
@@ -456,7 +491,8 @@ def main() -> None:
     print(
         f"device: {args.device}, reviews: {len(texts)}, mean tokens: {mean_tokens:.1f}, "
         f"torch CPU threads: {args.threads or 'default'}, "
-        f"reviews per forward pass: {pass_rows}, cores: {os.cpu_count()}"
+        f"reviews per forward pass: {pass_rows}, cores: {os.cpu_count()}, "
+        f"worker processes: {args.worker_processes}"
         + (", NULL MODEL (forward = constant)" if args.null_model else "")
     )
     if not args.null_model:

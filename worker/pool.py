@@ -57,7 +57,9 @@ def encode_threads_for(processes: int, model_settings: ModelSettings) -> int:
     share of the work: docs/worker.md, "Performance")."""
     if model_settings.encode_threads:
         return model_settings.encode_threads
-    return max(1, (os.cpu_count() or 1) // processes)
+    from model.encoding import MAX_AUTO_THREADS
+
+    return max(1, min(MAX_AUTO_THREADS, (os.cpu_count() or 1) // processes))
 
 
 def _child(

@@ -161,8 +161,10 @@ class Classifier:
         )
 
     def warmup(self) -> None:
-        """Run every padded length once so the first real batches pay no compilation or
-        allocator start-up cost; on CUDA, capture the buckets' graphs (eager if that fails)."""
+        """Load what the first batches would otherwise load lazily (the language models); on
+        CUDA, capture the buckets' graphs (eager if that fails) or run every padded length once
+        so the first real batches pay no compilation or allocator start-up cost."""
+        self.encoder.warm_up()
         if self.buckets is not None:
             try:
                 self.buckets.capture()
@@ -170,6 +172,8 @@ class Classifier:
             except Exception as exc:  # noqa: BLE001 - eager passes serve the same answers
                 log.warning("CUDA graphs not captured (%s); running eagerly", exc)
                 self.buckets = None
+        if self.device.type != "cuda":
+            return  # CPU kernels need no warm-up beyond a first call (the worker's warm-up reviews)
         widths = range(PAD_MULTIPLE, self.settings.max_length + 1, PAD_MULTIPLE)
         for width in widths:
             rows = max(1, min(self.max_batch_requests, self.settings.max_batch_tokens // width))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from transformers import PreTrainedTokenizerBase
 
-from model.language import detect_languages
+from model.language import detect_languages, preload
 from model.text import clean
 from reviewbot.messages import Language
 
@@ -104,6 +104,11 @@ class Encoder:
             cpu_s=cpu_s,
             wall_s=wall_s,
         )
+
+    def warm_up(self) -> None:
+        """Load the language models and start the threads before the first batch needs them."""
+        preload()
+        self.encode(["A warm-up review.", "Una reseña de calentamiento."] * MIN_CHUNK)
 
     def close(self) -> None:
         if self._pool is not None:

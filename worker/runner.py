@@ -98,9 +98,8 @@ def run_process(
                 log.warning(
                     "metrics endpoint not started (port %d): %s", settings.metrics_port + index, exc
                 )
-        if worker.classifier.device.type == "cuda":
-            # every bucket's CUDA graph (or every padded length, eagerly) before the first review
-            worker.classifier.warmup()
+        # The language models; on CUDA every bucket's graph (or every padded length, eagerly).
+        worker.classifier.warmup()
         # The first calls pay for lazy initialization (torch kernels, the language
         # detector's n-gram models, loaded per language on first sight).
         worker.classifier.predict(WARM_UP_REVIEWS)

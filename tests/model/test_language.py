@@ -83,3 +83,12 @@ def test_unclear_texts_are_left_to_lingua(text):
 def test_word_lists_do_not_overlap():
     assert not ENGLISH_WORDS & SPANISH_WORDS
     assert not (ENGLISH_WORDS | SPANISH_WORDS) & OTHER_WORDS
+
+
+def test_preloading_keeps_the_answers():
+    from model.language import preload
+
+    texts = ["Un film magnifique, les acteurs sont formidables.", "Отличный фильм", "ok"]
+    before = detect_languages(texts)
+    preload()
+    assert detect_languages(texts) == before

@@ -341,6 +341,9 @@ def drain(client, r, worker: subprocess.Popen, port: int, processes: int, texts:
 
     replies = "bench:drain"
     r.delete(replies)
+    # Counters are read before the pause (a stopped worker cannot answer /metrics); the worker
+    # is idle then, so nothing is counted between this and the release.
+    before = Snapshot(worker, r, port, processes)
     paused = [worker.pid, *child_pids(worker.pid)]
     for pid in paused:
         os.kill(pid, signal.SIGSTOP)
@@ -356,8 +359,9 @@ def drain(client, r, worker: subprocess.Popen, port: int, processes: int, texts:
     finally:
         for pid in paused:
             os.kill(pid, signal.SIGCONT)
-    before = Snapshot(worker, r, port, processes)
     released = time.time()
+    before.at = time.perf_counter()
+    before.redis_cpu = redis_cpu_s(r)  # without the queueing's own XADDs
     while r.xlen(replies) < len(texts):
         time.sleep(0.01)
     after = Snapshot(worker, r, port, processes)

@@ -24,7 +24,7 @@ the served one; tests check equality in fp32 only.
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,17 +79,18 @@ class BucketRunner:
 
     def __init__(
         self,
-        model: torch.nn.Module,
-        positive_index: int,
+        forward: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+        device: torch.device,
         pad_id: int,
         max_length: int,
         max_rows: int,
         max_tokens: int,
     ) -> None:
-        self.model = model
-        self.positive_index = positive_index
+        #: (input_ids, attention_mask) -> P(positive) per row: the classifier's own forward
+        #: pass, whichever head it has (sequence-classification logits or a pooled head).
+        self.forward = forward
         self.pad_id = pad_id
-        self.device = next(model.parameters()).device
+        self.device = device
         self.cuda = self.device.type == "cuda"
         self.widths = bucket_widths(max_length)
         self.rows = {w: bucket_rows(w, max_rows, max_tokens) for w in self.widths}
@@ -201,8 +202,7 @@ class BucketRunner:
         )
 
     def _forward(self, bucket: Bucket) -> torch.Tensor:
-        logits = self.model(input_ids=bucket.input_ids, attention_mask=bucket.mask).logits
-        return torch.softmax(logits.float(), dim=-1)[:, self.positive_index]
+        return self.forward(bucket.input_ids, bucket.mask)
 
     def _fill(self, bucket: Bucket, rows: list[Sequence[int]]) -> None:
         ids, mask = bucket.host_ids.numpy(), bucket.host_mask.numpy()

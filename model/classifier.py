@@ -117,8 +117,8 @@ class Classifier:
         #: CUDA: fixed-shape buckets replayed as CUDA graphs once `warmup` captured them.
         self.buckets = (
             BucketRunner(
-                model,
-                self.positive_index,
+                self._forward,
+                self.device,
                 self.pad_id,
                 settings.max_length,
                 self.max_batch_requests,

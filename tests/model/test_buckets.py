@@ -18,8 +18,8 @@ def classifier(tiny_checkpoint: Path):
 
 def runner_for(classifier, max_rows: int = 256, max_tokens: int = 16384) -> BucketRunner:
     return BucketRunner(
-        classifier.model,
-        classifier.positive_index,
+        classifier._forward,
+        classifier.device,
         classifier.pad_id,
         classifier.settings.max_length,
         max_rows,

@@ -3,18 +3,23 @@
 For each database: batches of --batch-size (256, the worker's largest batch) against a baseline
 measured in the same run, one review per transaction (what a writer without batching does);
 then the same batches again (a redelivery, all duplicates). Prints rows/s, per-batch latency
-percentiles and the ratio to the baseline.
+percentiles, the ratio to the baseline, and the CPU time per row of the writer and of the
+Postgres server processes serving it (read from /proc: the server must run on this host for
+that figure), with the rate one writer would reach on idle cores (1e6 / core-µs per row): on
+a shared machine the measured rate says more about the neighbours than about the code.
 
     nice python bench/storage_writes.py
     nice python bench/storage_writes.py --batches 40 --postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/test
 """
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -26,6 +31,8 @@ from reviewbot.messages import Label, Language, Prediction, Review, Source, Verd
 from storage import migrate, open_store
 from storage.engine import make_engine
 
+#: Names the bench's Postgres connections, whose server processes' CPU time it reads.
+APPLICATION = f"reviewbot_bench_{os.getpid()}"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
@@ -65,16 +72,54 @@ def make_verdicts(n: int, rng: np.random.Generator) -> list[Verdict]:
     return verdicts
 
 
-def timed_batches(store, batches: list[list[Verdict]]) -> tuple[float, list[float]]:
-    """Rows/s over all batches and each batch's latency in ms."""
+@dataclass
+class Run:
+    rate: float
+    latencies: list[float]
+    #: CPU µs per row of this process (the writer) and of the Postgres backends serving it.
+    client_us: float
+    server_us: float
+
+    def line(self, label: str) -> str:
+        cpu = self.client_us + self.server_us
+        return (
+            f"  {label:<20}{self.rate:9.0f} rows/s  {percentiles(self.latencies)}\n"
+            f"  {'':<20}CPU per row: writer {self.client_us:.1f} + server {self.server_us:.1f}"
+            f" = {cpu:.1f} core-us  (one writer on idle cores: ~{1e6 / cpu:,.0f} rows/s)"
+        )
+
+
+def server_cpu_s(store) -> float:
+    """CPU seconds of the Postgres backends of this bench (same host; 0 for SQLite)."""
+    if store.engine.dialect.name != "postgresql":
+        return 0.0
+    with store.engine.connect() as connection:
+        pids = connection.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (APPLICATION,)
+        ).scalars()
+        total = 0.0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # another host: no server figure
+                return 0.0
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
+
+def timed_batches(store, batches: list[list[Verdict]]) -> Run:
+    """Rows/s over all batches, each batch's latency in ms, CPU per row (writer, server)."""
     latencies = []
-    started = time.perf_counter()
+    server = server_cpu_s(store)
+    started, cpu = time.perf_counter(), time.process_time()
     for batch in batches:
         t0 = time.perf_counter()
         store.save_verdicts(batch)
         latencies.append((time.perf_counter() - t0) * 1000)
-    elapsed = time.perf_counter() - started
-    return sum(map(len, batches)) / elapsed, latencies
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    server = server_cpu_s(store) - server
+    rows = sum(map(len, batches))
+    return Run(rows / elapsed, latencies, 1e6 * cpu / rows, 1e6 * server / rows)
 
 
 def percentiles(latencies: list[float]) -> str:
@@ -96,7 +141,10 @@ def postgres_database(base_url: str):
     with admin.begin() as connection:
         connection.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
     separator = "&" if "?" in base_url else "?"
-    url = f"{base_url}{separator}options={quote(f'-csearch_path={schema}')}"
+    url = (
+        f"{base_url}{separator}options={quote(f'-csearch_path={schema}')}"
+        f"&application_name={APPLICATION}"
+    )
     engine = make_engine(url)
     migrate.upgrade(engine)
     engine.dispose()
@@ -114,26 +162,20 @@ def bench(name: str, url: str, batches: int, batch_size: int, baseline_rows: int
     store.save_verdicts(warmup)  # first connection, statement caches
 
     rows = [make_verdicts(batch_size, rng) for _ in range(batches)]
-    batched_rate, batched_latency = timed_batches(store, rows)
-    redelivery_rate, redelivery_latency = timed_batches(store, rows)
-    single_rate, single_latency = timed_batches(
-        store, [[v] for v in make_verdicts(baseline_rows, rng)]
-    )
+    batched = timed_batches(store, rows)
+    redelivered = timed_batches(store, rows)
+    single = timed_batches(store, [[v] for v in make_verdicts(baseline_rows, rng)])
     store.close()
 
     print(
         f"\n{name}: {batches} batches of {batch_size} ({batches * batch_size} rows), baseline {baseline_rows} rows"
     )
+    print(batched.line(f"batched {batch_size}"))
+    print(redelivered.line(f"redelivered {batch_size}"))
+    print(single.line("baseline 1 per txn"))
     print(
-        f"  batched {batch_size:>4}      {batched_rate:9.0f} rows/s  {percentiles(batched_latency)}"
-    )
-    print(
-        f"  redelivered {batch_size:>4}  {redelivery_rate:9.0f} rows/s  {percentiles(redelivery_latency)}"
-    )
-    print(f"  baseline 1 per txn  {single_rate:9.0f} rows/s  {percentiles(single_latency)}")
-    print(
-        f"  batched / baseline  {batched_rate / single_rate:9.1f} x   "
-        f"(median batch {statistics.median(batched_latency):.1f} ms for {batch_size} rows)"
+        f"  batched / baseline  {batched.rate / single.rate:9.1f} x   "
+        f"(median batch {statistics.median(batched.latencies):.1f} ms for {batch_size} rows)"
     )
 
 

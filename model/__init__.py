@@ -10,7 +10,7 @@ _EXPORTS = {
     "CheckpointError": "model.errors",
     "CheckpointMeta": "model.checkpoint",
     "Classifier": "model.classifier",
-    "Encoded": "model.classifier",
+    "Encoded": "model.encoding",
     "ModelSettings": "model.settings",
     "load": "model.classifier",
     "read_meta": "model.checkpoint",

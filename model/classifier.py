@@ -8,7 +8,6 @@ the current one runs. `predict` is both in one call.
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,12 +21,12 @@ from transformers import (
 )
 from transformers.utils import logging as hf_logging
 
+from model.buckets import BucketRunner
 from model.checkpoint import CheckpointMeta, model_version, validate
+from model.encoding import Encoded, Encoder
 from model.errors import CheckpointError
-from model.language import detect_languages
 from model.pooled_head import PooledHead, pool
 from model.settings import ModelSettings
-from model.text import clean
 from reviewbot.messages import Label, Language, Prediction
 
 log = logging.getLogger(__name__)
@@ -42,19 +41,6 @@ DECISION_DECIMALS = 4
 #: Reviews per forward pass when REVIEWBOT_MODEL_MAX_BATCH_REQUESTS is 0 (see ModelSettings).
 GPU_BATCH_REQUESTS = 256
 CPU_BATCH_REQUESTS = 64
-
-
-@dataclass(frozen=True)
-class Encoded:
-    """Texts tokenized on the CPU, in the order given."""
-
-    ids: list[list[int]]
-    n_tokens: list[int]
-    truncated: list[bool]
-    languages: list[Language]
-
-    def __len__(self) -> int:
-        return len(self.ids)
 
 
 def padded_length(n_tokens: int) -> int:
@@ -119,38 +105,41 @@ class Classifier:
         self.version = model_version(path, meta)
         self.device = next(model.parameters()).device
         self.positive_index = _positive_index(model.config)
-        self.prefix = self.pooling.prefix if self.pooling else ""
-        #: Tokens the prefix adds, not counted as the review's own in n_tokens.
-        self.prefix_len = (
-            len(tokenizer(self.prefix, add_special_tokens=False)["input_ids"]) if self.prefix else 0
+        self.encoder = Encoder(
+            tokenizer,
+            settings.max_length,
+            settings.encode_threads,
+            prefix=self.pooling.prefix if self.pooling else "",
         )
-        self.suffix_len = _special_suffix_length(tokenizer)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self.max_batch_requests = settings.max_batch_requests or (
             GPU_BATCH_REQUESTS if self.device.type == "cuda" else CPU_BATCH_REQUESTS
         )
+        #: CUDA: fixed-shape buckets replayed as CUDA graphs once `warmup` captured them.
+        self.buckets = (
+            BucketRunner(
+                self._forward,
+                self.device,
+                self.pad_id,
+                settings.max_length,
+                self.max_batch_requests,
+                settings.max_batch_tokens,
+            )
+            if self.device.type == "cuda" and settings.cuda_graphs
+            else None
+        )
 
     # -- CPU half -------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> Encoded:
-        texts = [clean(text) for text in texts]
-        full = self.tokenizer([self.prefix + text for text in texts], verbose=False)["input_ids"]
-        limit = self.settings.max_length
-        return Encoded(
-            ids=[row if len(row) <= limit else self._truncate(row) for row in full],
-            n_tokens=[len(row) - self.prefix_len for row in full],
-            truncated=[len(row) > limit for row in full],
-            languages=detect_languages(texts),
-        )
-
-    def _truncate(self, row: list[int]) -> list[int]:
-        """Cut the content, keep the special tokens around it (<s> ... </s> for XLM-R)."""
-        keep = self.settings.max_length - self.suffix_len
-        return row[:keep] + (row[-self.suffix_len :] if self.suffix_len else [])
+        """Clean, tokenize, truncate and detect the language (model/encoding.py, threaded)."""
+        return self.encoder.encode(texts)
 
     # -- accelerator half -----------------------------------------------------------------
     @torch.inference_mode()
     def probabilities(self, ids: Sequence[Sequence[int]]) -> np.ndarray:
         """P(positive) for each token sequence, computed in sorted, length-bucketed batches."""
+        if self.buckets is not None and self.buckets.captured:
+            return self.buckets.probabilities(ids)
         result = np.empty(len(ids), dtype=np.float64)
         plan = plan_batches(
             [len(row) for row in ids],
@@ -199,8 +188,19 @@ class Classifier:
         )
 
     def warmup(self) -> None:
-        """Run every padded length once so the first real batches pay no compilation or
-        allocator start-up cost."""
+        """Load what the first batches would otherwise load lazily (the language models); on
+        CUDA, capture the buckets' graphs (eager if that fails) or run every padded length once
+        so the first real batches pay no compilation or allocator start-up cost."""
+        self.encoder.warm_up()
+        if self.buckets is not None:
+            try:
+                self.buckets.capture()
+                return
+            except Exception as exc:  # noqa: BLE001 - eager passes serve the same answers
+                log.warning("CUDA graphs not captured (%s); running eagerly", exc)
+                self.buckets = None
+        if self.device.type != "cuda":
+            return  # CPU kernels need no warm-up beyond a first call (the worker's warm-up reviews)
         widths = range(PAD_MULTIPLE, self.settings.max_length + 1, PAD_MULTIPLE)
         for width in widths:
             rows = max(1, min(self.max_batch_requests, self.settings.max_batch_tokens // width))
@@ -215,16 +215,6 @@ class Classifier:
         if self.device.type == "cuda":
             return tensor.pin_memory().to(self.device, non_blocking=True)
         return tensor
-
-
-def _special_suffix_length(tokenizer: PreTrainedTokenizerBase) -> int:
-    """How many special tokens the tokenizer appends after a text's content."""
-    bare = tokenizer("a", add_special_tokens=False)["input_ids"]
-    full = tokenizer("a")["input_ids"]
-    for start in range(len(full) - len(bare) + 1):
-        if full[start : start + len(bare)] == bare:
-            return len(full) - start - len(bare)
-    return 0
 
 
 def _positive_index(config) -> int:

@@ -24,3 +24,9 @@ class ModelSettings(BaseSettings):
     device: str = "auto"
     #: Torch CPU threads per process; 0 keeps torch's default (all cores).
     cpu_threads: int = 0
+    #: Threads that clean, tokenize and detect the language of a batch (model/encoding.py);
+    #: 0: the cores this process may use, at most 8.
+    encode_threads: int = 0
+    #: On CUDA, run forward passes in fixed-shape buckets replayed as CUDA graphs, captured at
+    #: warm-up (model/buckets.py); off, or if capturing fails: eager passes.
+    cuda_graphs: bool = True

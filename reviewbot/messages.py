@@ -156,6 +156,8 @@ class DiscordChannel(BaseModel):
     mode: DiscordMode = DiscordMode.MONITOR
     #: The newest message handled; catch-up reads the history after it.
     last_message_id: int | None = None
+
+
 class ApiKey(BaseModel):
     """An HTTP API key as storage keeps it: never the key itself, only its SHA-256 and the first
     characters a person recognises it by (`reviewbot api-keys list`)."""

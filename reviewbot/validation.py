@@ -4,6 +4,7 @@ The client checks every review before queueing it and the worker checks again (e
 added by other tools), so the same rules, and the same messages, hold on both sides.
 """
 
+import re
 import unicodedata
 
 #: Whitespace controls a person can type; every other control character means binary input.
@@ -67,9 +68,8 @@ def check_text(text: object, max_chars: int) -> str:
         raise EmptyReview()
     if len(text) > max_chars:
         raise ReviewTooLong(len(text), max_chars)
-    for position, char in enumerate(text):
-        if _is_binary(char):
-            raise BinaryReview(position, char)
+    if found := _BINARY.search(text):
+        raise BinaryReview(found.start(), found.group())
     return text
 
 
@@ -88,6 +88,11 @@ def cut_text(text: str, limit: int) -> str:
         return text
     mark = f" [… cut from {len(text)} characters]"
     return text[: max(0, limit - len(mark))] + mark[:limit]
+
+
+#: What _is_binary accepts, as one regex: scanning a review char by char in Python cost the
+#: worker ~15 core-µs a review (unicodedata.category per char); the regex scans in C.
+_BINARY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffd]")
 
 
 def _is_binary(char: str) -> bool:

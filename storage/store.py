@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from reviewbot.messages import ApiKey, Label, Prediction, Review, Source, UsageStats, Verdict
+from storage import bulk
 from storage.engine import dialect_of, unavailable_as_store_error, writing
 from storage.schema import (
     ApiKeyRow,
@@ -53,9 +54,13 @@ class Store:
             dialect_of(self.url)
         ]
         # Store methods write, or read a little (short transactions): on SQLite they begin
-        # with BEGIN IMMEDIATE. Long reads (history pages, the room's helpers) use `_read`.
+        # with BEGIN IMMEDIATE. Long reads (history pages, reports) use `_read`.
         self._session = sessionmaker(writing(engine), expire_on_commit=False)
         self._read = sessionmaker(engine, expire_on_commit=False)
+        self._bulk = {
+            table.name: bulk.BulkTable(table, engine.dialect)
+            for table in (ReviewRow.__table__, PredictionRow.__table__)
+        }
 
     # -- the worker's writes ---------------------------------------------------------------
 
@@ -82,18 +87,17 @@ class Store:
             for v in verdicts
             if v.prediction is not None
         ]
-        stmt = self._insert(ReviewRow.__table__)
-        retried = stmt.on_conflict_do_update(
-            index_elements=[ReviewRow.id],
-            set_={
-                "error": stmt.excluded.error,
-                "language": stmt.excluded.language,
-                "classified_at": stmt.excluded.classified_at,
-            },
-            where=ReviewRow.__table__.c.error.is_not(None),
-        )
         with self._session.begin() as session:
-            session.execute(retried, reviews)
+            # One statement per table (bulk.py): ~4x the rows/s of the ORM's executemany.
+            connection = session.connection()
+            bulk.insert(
+                connection,
+                self._bulk["reviews"],
+                reviews,
+                # A review stored with an error takes the outcome of a later successful try.
+                "(id) DO UPDATE SET error = excluded.error, language = excluded.language, "
+                "classified_at = excluded.classified_at WHERE t.error IS NOT NULL",
+            )
             self._insert_predictions(session, predictions)
 
     @_translating_errors
@@ -119,7 +123,7 @@ class Store:
             [{"version": v, "threshold": t, "registered_at": now} for v, t in versions.items()],
         )
         # No conflict target: skips both a repeated (review, version) and a second served answer.
-        session.execute(self._insert(PredictionRow.__table__).on_conflict_do_nothing(), rows)
+        bulk.insert(session.connection(), self._bulk["predictions"], rows, "DO NOTHING")
 
     @_translating_errors
     def mark_replied(self, review_ids: Sequence[str], at: datetime | None = None) -> None:
@@ -529,6 +533,8 @@ def _storable(text: str | None) -> str | None:
     surrogates (not UTF-8), so a hostile review is kept, recognisably, instead of failing its batch."""
     if text is None:
         return None
+    if text.isascii() and "\x00" not in text:  # nearly every id and review: nothing to replace
+        return text
     return (
         text.replace("\x00", "\N{REPLACEMENT CHARACTER}").encode("utf-8", "replace").decode("utf-8")
     )

@@ -51,6 +51,17 @@ def cpu_threads_for(processes: int, model_settings: ModelSettings) -> int:
     return max(1, (os.cpu_count() or 1) // processes - 1)
 
 
+def encode_threads_for(processes: int, model_settings: ModelSettings) -> int:
+    """Encoding threads per process when not configured: the host's cores shared among the
+    processes (several processes per GPU are how a host gets past one process's GIL-bound
+    share of the work: docs/worker.md, "Performance")."""
+    if model_settings.encode_threads:
+        return model_settings.encode_threads
+    from model.encoding import MAX_AUTO_THREADS
+
+    return max(1, min(MAX_AUTO_THREADS, (os.cpu_count() or 1) // processes))
+
+
 def _child(
     index: int, settings: WorkerSettings, model_settings: ModelSettings, with_store: bool
 ) -> None:
@@ -86,6 +97,7 @@ def run_pool(
             update={
                 "device": device_for(index, model_settings),
                 "cpu_threads": cpu_threads_for(processes, model_settings),
+                "encode_threads": encode_threads_for(processes, model_settings),
             }
         )
         process = context.Process(

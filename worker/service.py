@@ -31,6 +31,7 @@ from reviewbot.messages import Verdict, utcnow
 from reviewbot.protocol import RATE_KEY
 from reviewbot.validation import InvalidReview, check_text, cut_text
 from worker import metrics
+from worker import stages as costs
 from worker.batching import Collector
 from worker.isolation import classify_isolated
 from worker.leases import Leases
@@ -62,6 +63,9 @@ class Batch:
     #: Entries already decided (invalid text, malformed, too many deliveries).
     decided: list[Finish] = field(default_factory=list)
     classify_s: float = 0.0
+    #: What encoding cost, per step (see model.Encoded), for the stage counters.
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    wall_s: dict[str, float] = field(default_factory=dict)
     #: Entries the model failed on: entry id -> error (left pending for redelivery).
     failed: dict[str, str] = field(default_factory=dict)
 
@@ -148,11 +152,17 @@ class Worker:
                 continue
             entries: list[Entry] = []
             try:
+                cpu, wall = time.thread_time(), time.perf_counter()
                 entries = self.collector.collect()
                 self.redis_outage.ok()
-                if entries:
+                if entries:  # an empty read only waited: no cost to count
+                    costs.add(
+                        {"read": time.thread_time() - cpu}, {"read": time.perf_counter() - wall}
+                    )
                     self.leases.hold(e.entry_id for e in entries)
-                    self._to_score.put(self._prepare(entries))
+                    batch = self._prepare(entries)
+                    costs.add(batch.cpu_s, batch.wall_s)
+                    self._to_score.put(batch)
                     continue
             except redis.RedisError as exc:  # Redis restarting, say: what was read stays pending
                 self.redis_outage.failed(exc)
@@ -166,6 +176,22 @@ class Worker:
 
     def _prepare(self, entries: list[Entry]) -> Batch:
         """Sort out what needs no model, and tokenize the rest."""
+        with costs.stage("read"):
+            decided, todo = self._sort_out(entries)
+        started = time.perf_counter()
+        try:
+            encoded = self.classifier.encode([e.review.text for e in todo]) if todo else None
+        except Exception:  # isolated per review in the scorer
+            log.exception("tokenizing a batch failed; isolating its reviews")
+            encoded = None
+        batch = Batch(todo, encoded, decided, classify_s=time.perf_counter() - started)
+        if encoded is not None:
+            batch.cpu_s, batch.wall_s = encoded.cpu_s, encoded.wall_s
+        return batch
+
+    def _sort_out(self, entries: list[Entry]) -> tuple[list[Finish], list[Entry]]:
+        """(entries decided without the model: malformed, too many deliveries, invalid text;
+        entries to classify)."""
         decided: list[Finish] = []
         todo: list[Entry] = []
         over = [
@@ -185,13 +211,7 @@ class Worker:
                     todo.append(entry)
                 except InvalidReview as exc:
                     decided.append(Finish(entry, self._refused(entry, exc.message)))
-        started = time.perf_counter()
-        try:
-            encoded = self.classifier.encode([e.review.text for e in todo]) if todo else None
-        except Exception:  # isolated per review in the scorer
-            log.exception("tokenizing a batch failed; isolating its reviews")
-            encoded = None
-        return Batch(todo, encoded, decided, classify_s=time.perf_counter() - started)
+        return decided, todo
 
     def _refused(self, entry: Entry, error: str) -> Verdict:
         """The error verdict of a review, its text cut to the limit: what is stored and echoed
@@ -209,7 +229,8 @@ class Worker:
         while (batch := self._to_score.get()) is not None:
             self._reader_slot.release()
             try:
-                self._score(batch)
+                with costs.stage("forward"):
+                    self._score(batch)
             except Exception:  # never lose the batch: its entries stay pending
                 log.exception("scoring a batch failed unexpectedly")
                 batch.failed.update({e.entry_id: "internal error" for e in batch.entries})
@@ -270,16 +291,20 @@ class Worker:
         dead = [f for f in batch.decided if f.dead_error]
         answered: list[Finish] = []
         if dead:
-            self._store_once([f.verdict for f in dead if f.verdict])
-            answered += self.stream.finish(dead)
+            with costs.stage("store"):
+                self._store_once([f.verdict for f in dead if f.verdict])
+            with costs.stage("finish"):
+                answered += self.stream.finish(dead)
         finishes = [f for f in batch.decided if not f.dead_error]
-        stored = self._store([f.verdict for f in finishes if f.verdict])
+        with costs.stage("store"):
+            stored = self._store([f.verdict for f in finishes if f.verdict])
         self._record_unstored(batch)
         if stored is None:  # stopping while the database is down: leave the rest for redelivery
             finishes = []
         else:
             finishes = [f for f in finishes if not f.verdict or f.verdict.review.id in stored]
-        answered += self.stream.finish(finishes)
+        with costs.stage("finish"):
+            answered += self.stream.finish(finishes)
         self.answered += len(answered)
         self._observe(answered)
 

@@ -1,0 +1,123 @@
+"""The bulk path (one statement per table; COPY + upsert on Postgres) stores what the ORM would."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select, text
+
+from reviewbot.messages import Label, Language, Source
+from storage.schema import PredictionRow, ReviewRow
+from tests.storage.history import verdict
+
+
+def raw_rows(store, table: str, ids: list[str]) -> dict[str, tuple]:
+    """Rows as the driver returns them (SQLite: the stored date strings), by id."""
+    key = "id" if table == "reviews" else "review_id"
+    with store.session() as session:
+        rows = session.execute(text(f"SELECT * FROM {table} ORDER BY {key}")).all()
+    return {row._mapping[key]: tuple(row)[1:] for row in rows if row._mapping[key] in ids}
+
+
+def test_bulk_rows_equal_rows_the_orm_writes(store):
+    """Same values, one review written through the ORM and one through save_verdicts."""
+    at = datetime(2026, 3, 1, 12, 30, 5, 123, tzinfo=UTC)
+    bulk, orm = verdict(0.9, at=at, language=Language.ES), verdict(0.9, at=at, language=Language.ES)
+    store.save_verdicts([bulk])
+    with store.session() as session, session.begin():
+        session.add(
+            ReviewRow(
+                id=orm.review.id,
+                text=bulk.review.text,
+                text_chars=len(bulk.review.text),
+                source=bulk.review.source,
+                chat_id=bulk.review.chat_id,
+                user_id=bulk.review.user_id,
+                message_id=bulk.review.message_id,
+                language=Language.ES,
+                error=None,
+                received_at=at,
+                classified_at=bulk.classified_at,
+            )
+        )
+        session.flush()
+        p = bulk.prediction
+        session.add(
+            PredictionRow(
+                review_id=orm.review.id,
+                model_version=p.model_version,
+                p_positive=p.p_positive,
+                threshold=p.threshold,
+                label=p.label,
+                n_tokens=p.n_tokens,
+                truncated=p.truncated,
+                served=True,
+                latency_ms=bulk.latency_ms,
+                batch_size=bulk.batch_size,
+                created_at=bulk.classified_at,
+            )
+        )
+    for table in ("reviews", "predictions"):
+        rows = raw_rows(store, table, [bulk.review.id, orm.review.id])
+        assert rows[bulk.review.id] == rows[orm.review.id]
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC),  # no microseconds
+        datetime(2026, 3, 1, 14, 0, 0, 5, tzinfo=timezone(timedelta(hours=2))),  # not UTC
+    ],
+)
+def test_times_come_back_as_the_same_instant_in_utc(store, at):
+    stored = verdict(0.2, at=at)
+    store.save_verdicts([stored])
+    with store.session() as session:
+        row = session.get(ReviewRow, stored.review.id)
+        prediction = session.scalar(
+            select(PredictionRow).where(PredictionRow.review_id == stored.review.id)
+        )
+    assert row.received_at == at and row.received_at.tzinfo == UTC
+    assert row.source == Source.TELEGRAM and row.language == Language.EN
+    assert prediction.label == Label.NEGATIVE and prediction.truncated is False
+    assert prediction.created_at == stored.classified_at
+
+
+def test_a_batch_twice_in_one_process_leaves_one_row_each(store):
+    """The Postgres staging table empties at commit: the second batch does not re-insert the first."""
+    first, second = [verdict(0.9) for _ in range(3)], [verdict(0.1) for _ in range(3)]
+    store.save_verdicts(first)
+    store.save_verdicts(second)
+    store.save_verdicts(first + second)
+    with store.session() as session:
+        reviews = session.scalar(text("SELECT count(*) FROM reviews"))
+        predictions = session.scalar(text("SELECT count(*) FROM predictions"))
+    assert (reviews, predictions) == (6, 6)
+
+
+@pytest.mark.parametrize("empty_database_url", ["postgres"], indirect=True)
+def test_copy_errors_are_classified_like_sqlalchemys_own(database_url):
+    """COPY runs on the driver's connection: its errors are wrapped as SQLAlchemy would wrap
+    them, so a lost server reads as "unavailable" (the worker retries) and bad data does not."""
+    from sqlalchemy import exc
+
+    from storage import bulk
+    from storage.engine import is_unavailable, make_engine
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection, connection.begin():
+            connection.exec_driver_sql("CREATE TEMPORARY TABLE t_copy (n integer)")
+            with pytest.raises(exc.DBAPIError) as bad:
+                bulk._copy(connection, "COPY t_copy (n) FROM STDIN", [("not a number",)])
+        assert not is_unavailable(bad.value)
+
+        with engine.connect() as connection:
+            pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            with engine.connect() as admin:
+                admin.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+                admin.commit()
+            with pytest.raises(exc.DBAPIError) as lost:
+                bulk._copy(connection, "COPY t_copy (n) FROM STDIN", [(1,)])
+        assert is_unavailable(lost.value)
+    finally:
+        engine.dispose()

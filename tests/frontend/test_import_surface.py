@@ -1,9 +1,7 @@
 """The front-end API is importable without the model or the worker server: a bot or API image
 without torch can submit reviews and receive verdicts."""
 
-import json
-import subprocess
-import sys
+from tests.imports import HEAVY, loaded_after_importing
 
 FRONTEND_API = [
     "frontend.client",
@@ -31,16 +29,7 @@ FRONTEND_API = [
     "bots.discord.settings",
     "bots.discord.cli",
 ]
-HEAVY = ["torch", "transformers", "sqlalchemy", "worker.service", "worker.stream", "model"]
 
 
 def test_front_end_api_imports_without_torch_transformers_sqlalchemy_or_the_worker():
-    script = (
-        "import json, sys\n"
-        + "".join(f"import {module}\n" for module in FRONTEND_API)
-        + f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
-    )
-    assert json.loads(done.stdout) == []
+    assert loaded_after_importing(FRONTEND_API, [*HEAVY, "sqlalchemy"]) == []

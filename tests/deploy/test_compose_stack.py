@@ -8,10 +8,12 @@ them); elsewhere it is skipped, except under CI=true where that is an error. The
 and the image sizes are written to $REVIEWBOT_CI_CACHE/compose-report.json.
 
 Front-ends: each is checked once its command exists (`reviewbot api` -> the `api` profile is
-started and a review goes through POST /v1/reviews). Telegram and Discord: see
-`FRONTEND_CHECKS_TODO` at the end.
+started and a review goes through POST /v1/reviews; `reviewbot telegram` / `reviewbot discord`
+-> their profiles are started against the bot tests' fake Telegram Bot API and fake Discord,
+served on 127.0.0.1 by this process, and a review goes through each).
 """
 
+import asyncio
 import fcntl
 import json
 import os
@@ -20,10 +22,12 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,6 +73,7 @@ class Stack:
     redis_url: str
     database_url: str
     profiles: list[str]
+    fakes: "Fakes"
     timings: dict[str, float] = field(default_factory=dict)
     report: dict = field(default_factory=dict)
     down: bool = False
@@ -111,6 +116,87 @@ class Stack:
         return json.loads(self.daemon.docker("inspect", container).stdout)[0]
 
 
+#: A token shaped like a real one, for the fake Telegram (the bots' containers get it from here).
+TELEGRAM_TOKEN = "4839574812:AAHcomposeCItoken_only-for-the-fake"
+
+
+class Fakes:
+    """The bot tests' fake Telegram Bot API and fake Discord (REST + gateway), served on
+    127.0.0.1 by an event loop in a thread of this process, for the bots' containers (host
+    network) to talk to. Everything that touches them runs in that loop (`run`)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="fakes", daemon=True)
+        self.thread.start()
+        self.telegram = None
+        self.discord = None
+        self.discord_channel = 0
+
+    def run(self, coroutine: Coroutine, timeout: float = 60) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def call(self, function, *args, **kwargs) -> Any:
+        """`function(*args, **kwargs)` in the fakes' loop (their methods expect to be there)."""
+
+        async def call():
+            return function(*args, **kwargs)
+
+        return self.run(call())
+
+    async def _start(self) -> None:
+        from tests.bots.discord.fake_discord import FakeDiscord
+        from tests.bots.telegram.fake_bot_api import FakeBotApi
+
+        self.telegram = FakeBotApi(TELEGRAM_TOKEN)
+        await self.telegram.start()
+        self.discord = await FakeDiscord().start()
+        self.discord_channel = self.discord.channels(self.discord.add_guild())[0]
+
+    async def _stop(self) -> None:
+        for fake in (self.discord, self.telegram):
+            if fake is not None:
+                await fake.stop()
+
+    def start(self) -> "Fakes":
+        self.run(self._start())
+        return self
+
+    def stop(self) -> None:
+        try:
+            self.run(self._stop(), timeout=30)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(30)
+            if not self.thread.is_alive():
+                self.loop.close()
+
+    def env(self) -> dict[str, str]:
+        """The bots' settings that point them at the fakes."""
+        from tests.bots.discord.fake_discord import TOKEN as DISCORD_TOKEN
+
+        return {
+            "REVIEWBOT_TELEGRAM_TOKEN": TELEGRAM_TOKEN,
+            "REVIEWBOT_TELEGRAM_API_BASE_URL": self.telegram.base_url,
+            # Short long polls: `compose down` stops the bot without waiting out a 25 s one.
+            "REVIEWBOT_TELEGRAM_POLL_TIMEOUT_S": "2",
+            "REVIEWBOT_DISCORD_TOKEN": DISCORD_TOKEN,
+            "REVIEWBOT_DISCORD_API_BASE_URL": self.discord.api_base_url,
+            "REVIEWBOT_DISCORD_GATEWAY_URL": self.discord.gateway_url,
+            "REVIEWBOT_DISCORD_WATCHED_CHANNELS": str(self.discord_channel),
+        }
+
+
+@pytest.fixture(scope="module")
+def fakes() -> Iterator[Fakes]:
+    """Started before the stack (the bots connect as soon as they start), stopped after it."""
+    fakes = Fakes()
+    try:
+        yield fakes.start()
+    finally:
+        fakes.stop()
+
+
 @pytest.fixture(scope="module")
 def docker_daemon() -> Iterator[Daemon]:
     """A private dockerd; its data root is kept in the cache folder between runs
@@ -141,7 +227,7 @@ def docker_daemon() -> Iterator[Daemon]:
 
 
 @pytest.fixture(scope="module")
-def stack(docker_daemon: Daemon) -> Iterator[Stack]:
+def stack(docker_daemon: Daemon, fakes: Fakes) -> Iterator[Stack]:
     from model.tiny import build_tiny_checkpoint
 
     started = time.monotonic()
@@ -157,7 +243,8 @@ def stack(docker_daemon: Daemon) -> Iterator[Stack]:
     ports = {name: _free_port() for name in ("redis", "postgres", "metrics", "api")}
     redis_url = f"redis://127.0.0.1:{ports['redis']}/0"
     database_url = f"postgresql+psycopg://reviewbot@127.0.0.1:{ports['postgres']}/reviewbot"
-    profiles = ["api"] if "api" in _cli_commands() else []
+    commands = _cli_commands()
+    profiles = [name for name in ("api", "telegram", "discord") if name in commands]
     outer = {k: v for k, v in os.environ.items() if not k.startswith(("REVIEWBOT_", "COMPOSE_"))}
     stack = Stack(
         docker_daemon,
@@ -174,10 +261,12 @@ def stack(docker_daemon: Daemon) -> Iterator[Stack]:
             "REVIEWBOT_DATABASE_URL": database_url,
             "REVIEWBOT_IMAGE_PREFIX": IMAGE_PREFIX,
             "REVIEWBOT_PIP_OPTIONS": "--no-index --find-links /wheelhouse",
+            **fakes.env(),
         },
         redis_url,
         database_url,
         profiles,
+        fakes,
         timings,
     )
     try:
@@ -356,6 +445,66 @@ def test_a_review_through_the_api_is_answered_and_stored(stack: Stack):
     assert _stored(stack, [ids[0][0]]) == {ids[0][0]: 1}
 
 
+def _until(condition, timeout_s: float, what: str, stack: Stack) -> Any:
+    """Poll `condition()` until it is truthy; fail with the containers' logs after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout_s:g} s\n{stack.diagnostics()}")
+        time.sleep(0.2)
+    return value
+
+
+def _replies_settled(stack: Stack, stream: str, timeout_s: float = 60) -> None:
+    """Until the bot's reply stream is empty: every reply was sent, acked and deleted, so
+    none can be sent again (the "exactly one" below is then final)."""
+    import redis
+
+    client = redis.Redis.from_url(stack.redis_url)
+    try:
+        _until(lambda: client.xlen(stream) == 0, timeout_s, f"{stream} emptied", stack)
+    finally:
+        client.close()
+
+
+def test_a_review_through_the_fake_telegram_is_answered_once_and_stored(stack: Stack):
+    if "telegram" not in stack.profiles:
+        pytest.skip("no `reviewbot telegram` command: its compose service is not started")
+    from tests.bots.telegram.fake_bot_api import Person
+
+    fake = stack.fakes.telegram
+    # The container reached the fake on 127.0.0.1 and polls it.
+    _until(lambda: stack.fakes.call(fake.called, "getUpdates"), 180, "getUpdates", stack)
+    message = stack.fakes.call(
+        fake.message, Person(5001, "Compose", "en"), "/review A wonderful film, I loved it all."
+    )
+    answer = stack.fakes.run(fake.answer_to(message, timeout=120), timeout=130)
+    assert answer.text.strip()
+    _replies_settled(stack, "reviewbot:replies:telegram")
+    answers = stack.fakes.call(fake.answers_to, message)
+    assert len(answers) == 1, [a.text for a in answers]
+    assert len(stack.fakes.call(list, fake.sent)) == 1  # nothing else was sent either
+    review_id = f"telegram:{message['chat']['id']}:{message['message_id']}"
+    assert _stored(stack, [review_id]) == {review_id: 1}
+
+
+def test_a_review_in_a_watched_discord_channel_gets_one_reaction_and_is_stored(stack: Stack):
+    if "discord" not in stack.profiles:
+        pytest.skip("no `reviewbot discord` command: its compose service is not started")
+    fake, channel = stack.fakes.discord, stack.fakes.discord_channel
+    # The container identified on the fake gateway (after loading its watched channels).
+    _until(lambda: fake.identifies >= 1 and fake.sockets, 180, "gateway identify", stack)
+    message = stack.fakes.run(
+        fake.post(channel, 101, "An absolutely wonderful film, the acting was superb and moving.")
+    )
+    stack.fakes.run(fake.wait_until(lambda: fake.puts_on(channel, message), 120), timeout=130)
+    _replies_settled(stack, "reviewbot:replies:discord")
+    puts = stack.fakes.call(fake.puts_on, channel, message)
+    assert len(puts) == 1 and puts[0] in {"👍", "👎", "🤔"}, puts
+    review_id = f"discord:{channel}:{message}"
+    assert _stored(stack, [review_id]) == {review_id: 1}
+
+
 def test_restarting_redis_loses_no_queued_review(stack: Stack):
     """Reviews queued while no worker runs survive `docker compose restart redis` (AOF)."""
     stack.compose("stop", "worker")
@@ -418,12 +567,3 @@ def test_down_removes_the_containers_and_the_volumes(stack: Stack):
     label = f"label=com.docker.compose.project={PROJECT}"
     assert stack.daemon.docker("ps", "-aq", "--filter", label).stdout.strip() == ""
     assert stack.daemon.docker("volume", "ls", "-q", "--filter", label).stdout.strip() == ""
-
-
-# Telegram and Discord: when `reviewbot telegram` / `reviewbot discord` exist, start the fake
-# servers of tests/bots on the host (127.0.0.1), add "telegram"/"discord" to Stack.profiles in
-# the `stack` fixture with REVIEWBOT_TELEGRAM_API_BASE_URL / REVIEWBOT_DISCORD_API_BASE_URL and
-# REVIEWBOT_DISCORD_GATEWAY_URL pointing at them (compose.ci.yml passes the environment through
-# .env-less containers: add them to its telegram/discord services), then send one review through
-# each fake platform and assert the reply and the stored row, like the API check above.
-FRONTEND_CHECKS_TODO = ("telegram", "discord")

@@ -7,6 +7,7 @@ front-end's handler once per verdict. The order of effects for one entry:
 1. read it: first this consumer's own pending entries (a restart with the same consumer name
    picks up what it was doing), then entries other consumers left pending longer than
    `reply_claim_idle_ms` (XAUTOCLAIM: they crashed), then new ones (XREADGROUP ... BLOCK);
+   one this consumer is still handling (a slow send, a restarted `run`) is skipped;
 2. skip it (ack only) if its review's "sent" marker exists: it was answered already and only the
    ack was lost;
 3. `await handler(verdict)`: the front-end sends the answer to the person;
@@ -79,6 +80,11 @@ class ReplyConsumer:
         self._claim_cursor = "0-0"
         self._own_pending_done = False
         self._limit = asyncio.Semaphore(self.settings.reply_concurrency)
+        #: Entries a handler of this consumer is working on. A restarted `run` (its previous
+        #: round ended by an error while sibling handlers kept going) re-reads its own pending
+        #: entries, and XAUTOCLAIM hands back one whose send outlasts the claim time; both are
+        #: skipped until their first handling has finished and acked.
+        self._in_flight: set[str] = set()
 
     async def ensure_group(self) -> None:
         """Create the group (and the stream) if missing, from the stream's start, so replies the
@@ -147,39 +153,48 @@ class ReplyConsumer:
         return pending[0]["times_delivered"] if pending else 1
 
     async def _handle(self, entry_id: str, fields: dict[str, str]) -> None:
-        async with self._limit:
-            try:
-                verdict = parse_reply(fields)
-            except ValueError as exc:
-                await self._dead_letter(entry_id, fields, f"not a verdict: {exc}")
-                return
-            marker = sent_key(self.group, verdict.review.id)
-            if await self.redis.exists(marker):
-                await self._finish(entry_id)
-                return
-            deliveries = await self._deliveries(entry_id)
-            if deliveries > self.settings.reply_max_deliveries:
-                await self._dead_letter(
-                    entry_id, fields, f"not delivered after {deliveries - 1} attempts"
-                )
-                return
-            try:
-                await self.handler(verdict)
-            except ReplyRefused as exc:
-                log.warning("reply to review %s refused for good: %s", verdict.review.id, exc)
-                await self._dead_letter(entry_id, fields, f"refused: {exc}")
-                return
-            except Exception as exc:  # noqa: BLE001 - any platform failure: retried later
-                log.warning(
-                    "reply to review %s failed (attempt %d of %d), will retry: %s: %s",
-                    verdict.review.id,
-                    deliveries,
-                    self.settings.reply_max_deliveries,
-                    type(exc).__name__,
-                    exc,
-                )
-                return
-            await self._finish(entry_id, marker)
+        if entry_id in self._in_flight:
+            return
+        self._in_flight.add(entry_id)
+        try:
+            async with self._limit:
+                await self._deliver(entry_id, fields)
+        finally:
+            self._in_flight.discard(entry_id)
+
+    async def _deliver(self, entry_id: str, fields: dict[str, str]) -> None:
+        try:
+            verdict = parse_reply(fields)
+        except ValueError as exc:
+            await self._dead_letter(entry_id, fields, f"not a verdict: {exc}")
+            return
+        marker = sent_key(self.group, verdict.review.id)
+        if await self.redis.exists(marker):
+            await self._finish(entry_id)
+            return
+        deliveries = await self._deliveries(entry_id)
+        if deliveries > self.settings.reply_max_deliveries:
+            await self._dead_letter(
+                entry_id, fields, f"not delivered after {deliveries - 1} attempts"
+            )
+            return
+        try:
+            await self.handler(verdict)
+        except ReplyRefused as exc:
+            log.warning("reply to review %s refused for good: %s", verdict.review.id, exc)
+            await self._dead_letter(entry_id, fields, f"refused: {exc}")
+            return
+        except Exception as exc:  # noqa: BLE001 - any platform failure: retried later
+            log.warning(
+                "reply to review %s failed (attempt %d of %d), will retry: %s: %s",
+                verdict.review.id,
+                deliveries,
+                self.settings.reply_max_deliveries,
+                type(exc).__name__,
+                exc,
+            )
+            return
+        await self._finish(entry_id, marker)
 
     async def _finish(self, entry_id: str, marker: str | None = None) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:

@@ -2,6 +2,7 @@
 front-end once, refusals and poison entries end in the dead-letter stream, failures are retried,
 and a front-end killed mid-handling loses nothing and answers once after its restart."""
 
+import asyncio
 import subprocess
 import sys
 import time
@@ -36,6 +37,16 @@ def add_reply(client: redis.Redis, v: Verdict) -> None:
     client.xadd(STREAM, {REPLY_ID_FIELD: v.review.id, REPLY_VERDICT_FIELD: v.model_dump_json()})
 
 
+def consumer_for(redis_url: str, handler) -> ReplyConsumer:
+    return ReplyConsumer(
+        aioredis.Redis.from_url(redis_url, decode_responses=True),
+        STREAM,
+        "bot",
+        handler,
+        settings=FAST,
+    )
+
+
 async def consume_until(consumer: ReplyConsumer, done, timeout: float = 10.0) -> None:
     await consumer.ensure_group()
     deadline = time.monotonic() + timeout
@@ -54,13 +65,7 @@ async def test_each_verdict_is_handled_once_then_acked_and_deleted(redis_url):
     async def handler(v: Verdict) -> None:
         seen.append(v.review.id)
 
-    consumer = ReplyConsumer(
-        aioredis.Redis.from_url(redis_url, decode_responses=True),
-        STREAM,
-        "bot",
-        handler,
-        settings=FAST,
-    )
+    consumer = consumer_for(redis_url, handler)
     await consume_until(consumer, lambda: len(seen) == 20)
     await consumer.step()  # nothing more arrives
     assert sorted(seen) == sorted(v.review.id for v in verdicts)
@@ -86,13 +91,7 @@ async def test_a_failing_send_is_retried_and_a_refusal_is_dead_lettered(redis_ur
             raise ConnectionError("platform hiccup")
         delivered.append(v.review.id)
 
-    consumer = ReplyConsumer(
-        aioredis.Redis.from_url(redis_url, decode_responses=True),
-        STREAM,
-        "bot",
-        handler,
-        settings=FAST,
-    )
+    consumer = consumer_for(redis_url, handler)
     await consume_until(consumer, lambda: delivered == [flaky.review.id])
     assert attempts == {"flaky": 2, "blocked": 1}
     dead = {f["error"].split(":")[0]: f for _, f in sync.xrange(FAST.reply_dead_letter_stream)}
@@ -111,13 +110,7 @@ async def test_a_reply_failing_every_time_ends_in_the_dead_letter_stream(redis_u
         attempts.append(v.review.id)
         raise TimeoutError("platform down")
 
-    consumer = ReplyConsumer(
-        aioredis.Redis.from_url(redis_url, decode_responses=True),
-        STREAM,
-        "bot",
-        handler,
-        settings=FAST,
-    )
+    consumer = consumer_for(redis_url, handler)
     await consume_until(consumer, lambda: sync.xlen(FAST.reply_dead_letter_stream) == 1)
     assert len(attempts) == FAST.reply_max_deliveries
     ((_, fields),) = sync.xrange(FAST.reply_dead_letter_stream)
@@ -135,15 +128,37 @@ async def test_a_reply_already_sent_is_only_acked(redis_url):
     async def handler(v: Verdict) -> None:
         seen.append(v)
 
-    consumer = ReplyConsumer(
-        aioredis.Redis.from_url(redis_url, decode_responses=True),
-        STREAM,
-        "bot",
-        handler,
-        settings=FAST,
-    )
+    consumer = consumer_for(redis_url, handler)
     await consume_until(consumer, lambda: sync.xlen(STREAM) == 0)
     assert seen == []
+    await consumer.redis.aclose()
+
+
+async def test_a_reply_still_being_sent_is_not_handed_over_again(redis_url):
+    """A send that outlasts the claim time, while the consumer's next rounds reclaim its entry
+    and re-read its own pending ones (what a restarted run does), is handled once."""
+    sync = redis.Redis.from_url(redis_url, decode_responses=True)
+    add_reply(sync, verdict("slow to send"))
+    release = asyncio.Event()
+    calls = []
+
+    async def handler(v: Verdict) -> None:
+        calls.append(v.review.id)
+        await release.wait()
+
+    consumer = consumer_for(redis_url, handler)
+    await consumer.ensure_group()
+    first = asyncio.create_task(consumer.step())
+    while not calls:
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(FAST.reply_claim_idle_ms / 1000 + 0.1)
+    await consumer.step()  # XAUTOCLAIM hands the idle entry back: skipped
+    consumer._own_pending_done = False  # as after a restart of run
+    await consumer.step()
+    release.set()
+    await first
+    assert len(calls) == 1
+    assert sync.xlen(STREAM) == 0
     await consumer.redis.aclose()
 
 
@@ -181,13 +196,7 @@ async def test_verdicts_of_a_running_worker_reach_the_front_end(redis_url, runni
     async def handler(v: Verdict) -> None:
         seen.append(v)
 
-    consumer = ReplyConsumer(
-        aioredis.Redis.from_url(redis_url, decode_responses=True),
-        STREAM,
-        "bot",
-        handler,
-        settings=FAST,
-    )
+    consumer = consumer_for(redis_url, handler)
     with running_worker():
         ids = {
             client.submit(Review(text=f"great film {n}", source=Source.API, reply_to=STREAM))

@@ -13,7 +13,6 @@ background: a database hiccup must not fail the handler, which would send the an
 
 import asyncio
 import logging
-from collections import OrderedDict
 
 from telegram import Bot, ReplyParameters
 from telegram.constants import ParseMode
@@ -26,9 +25,6 @@ from reviewbot.messages import Verdict
 
 log = logging.getLogger(__name__)
 
-#: Answers this process remembers having sent (the consumer's "sent" marker in Redis covers
-#: the rest, once it is set).
-RECENTLY_SENT = 10_000
 #: Seconds between two mark_replied batches (and between retries when the database is away).
 MARK_EVERY_S = 0.5
 
@@ -38,38 +34,12 @@ class ReplySender:
         self.bot = bot
         self.services = found
         self._replied: list[str] = []
-        self._in_flight: dict[str, asyncio.Future] = {}
-        self._sent: OrderedDict[str, None] = OrderedDict()
         self.stop = asyncio.Event()
 
     async def __call__(self, verdict: Verdict) -> None:
-        """Send the answer once, also when the consumer hands the same entry over again while
-        the first send still waits its turn in the rate limiter (its own reclaim of entries idle
-        longer than reply_claim_idle_ms): the second call waits for the first and shares its
-        outcome; one handed over just after the first finished, before the consumer recorded
-        it as sent, is recognised too. (Seen in the load test: 3 of 200 answered twice with a
-        1 s claim time, before these guards.)"""
-        review_id = verdict.review.id
-        if review_id in self._sent:
-            return
-        sending = self._in_flight.get(review_id)
-        if sending is not None:
-            if await asyncio.shield(sending):
-                return
-            raise RuntimeError(f"the first attempt to answer {review_id} failed")
-        sending = asyncio.get_running_loop().create_future()
-        self._in_flight[review_id] = sending
-        try:
-            await self._send(verdict)
-        except BaseException:
-            sending.set_result(False)
-            raise
-        finally:
-            del self._in_flight[review_id]
-        sending.set_result(True)
-        self._sent[review_id] = None
-        if len(self._sent) > RECENTLY_SENT:
-            self._sent.popitem(last=False)
+        """Send the answer. The consumer calls this once per entry at a time, also when a send
+        outlasts the claim time (frontend.replies skips entries it is still handling)."""
+        await self._send(verdict)
 
     async def _send(self, verdict: Verdict) -> None:
         review = verdict.review

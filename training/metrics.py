@@ -50,10 +50,13 @@ def report(
     threshold: float,
     languages: Sequence[str],
     thresholds: dict[str, float] | None = None,
+    sources: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Metrics at the chosen thresholds (each row decided by its detected language's own
     threshold when `thresholds` has one, else by `threshold`) and at 0.5, overall and per
-    language. Each language's entry says which threshold decided it (`threshold_scope`)."""
+    language. Each language's entry says which threshold decided it (`threshold_scope`).
+    With rows from several `sources` (datasets trained on together), also per source at the
+    chosen thresholds: how each dataset's own test rows fare in the mix."""
     languages = np.asarray([str(language) for language in languages])
     thresholds = thresholds or {}
     labels = np.asarray(labels)
@@ -71,8 +74,16 @@ def report(
             **binary_metrics(labels[rows], p_positive[rows], threshold if own is None else own),
             "threshold_scope": "overall" if own is None else language,
         }
-    return {
+    result = {
         "at_threshold": at_threshold,
         "at_0.5": binary_metrics(labels, p_positive, 0.5),
         "per_language": per_language,
     }
+    if sources is not None and len(set(sources)) > 1:
+        origin = np.asarray(sources)
+        result["per_source"] = {
+            source: binary_metrics(labels[origin == source], p_positive[origin == source],
+                                   per_row[origin == source])
+            for source in dict.fromkeys(sources)
+        }  # fmt: skip
+    return result

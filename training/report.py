@@ -90,6 +90,10 @@ def print_training(console: Console, path: Path, meta: CheckpointMeta) -> None:
     console.print(
         language_table("Test, per detected language", meta.metrics["test"]["per_language"])
     )
+    if "per_source" in meta.metrics["test"]:
+        console.print(
+            metrics_table("Test, per source (chosen thresholds)", meta.metrics["test"]["per_source"])
+        )
     console.print(f"checkpoint: [bold]{path}[/bold] ({extra['seconds']} s)")
 
 

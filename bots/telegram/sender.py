@@ -39,9 +39,6 @@ class ReplySender:
     async def __call__(self, verdict: Verdict) -> None:
         """Send the answer. The consumer calls this once per entry at a time, also when a send
         outlasts the claim time (frontend.replies skips entries it is still handling)."""
-        await self._send(verdict)
-
-    async def _send(self, verdict: Verdict) -> None:
         review = verdict.review
         if not review.chat_id or not review.message_id:
             raise ReplyRefused("the review names no Telegram chat or message to answer")

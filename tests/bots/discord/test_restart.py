@@ -31,11 +31,10 @@ def kill(process: subprocess.Popen) -> None:
     process.wait(10)
 
 
-async def test_a_bot_killed_between_submit_and_reaction_reacts_once_after_its_restart(
-    fake: FakeDiscord, redis_url, database_url, tmp_path: Path, running_worker, store
-):
-    guild = fake.add_guild()
-    channel = fake.channels(guild)[0]
+def watched_channel(fake: FakeDiscord, redis_url, database_url, tmp_path: Path):
+    """A server with a channel watched from the start: its id, the bot process's environment
+    and its log file."""
+    channel = fake.channels(fake.add_guild())[0]
     env = bot_process_env(
         fake,
         redis_url,
@@ -43,7 +42,13 @@ async def test_a_bot_killed_between_submit_and_reaction_reacts_once_after_its_re
         tmp_path / "home",
         REVIEWBOT_DISCORD_WATCHED_CHANNELS=str(channel),
     )
-    log = tmp_path / "bot.log"
+    return channel, env, tmp_path / "bot.log"
+
+
+async def test_a_bot_killed_between_submit_and_reaction_reacts_once_after_its_restart(
+    fake: FakeDiscord, redis_url, database_url, tmp_path: Path, running_worker, store
+):
+    channel, env, log = watched_channel(fake, redis_url, database_url, tmp_path)
     queue = redis.Redis.from_url(redis_url)
     async with bot_process(env, log) as first:
         await connected(fake, first, 1)
@@ -66,16 +71,7 @@ async def test_a_bot_killed_between_submit_and_reaction_reacts_once_after_its_re
 async def test_messages_posted_while_the_bot_is_down_are_each_reacted_to_once(
     fake: FakeDiscord, redis_url, database_url, tmp_path: Path, running_worker, store
 ):
-    guild = fake.add_guild()
-    channel = fake.channels(guild)[0]
-    env = bot_process_env(
-        fake,
-        redis_url,
-        database_url,
-        tmp_path / "home",
-        REVIEWBOT_DISCORD_WATCHED_CHANNELS=str(channel),
-    )
-    log = tmp_path / "bot.log"
+    channel, env, log = watched_channel(fake, redis_url, database_url, tmp_path)
     with running_worker(store=store):
         async with bot_process(env, log) as first:
             await connected(fake, first, 1)

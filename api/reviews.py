@@ -11,7 +11,6 @@ needed: an HTTP client that went away simply asks again by id.
 import asyncio
 import hashlib
 import time
-import uuid
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
@@ -22,7 +21,7 @@ from api.settings import ApiSettings
 from api.workers import Liveness
 from frontend.client import AsyncReviewClient, ResultTimeout
 from frontend.texts import sentence, submit_error_text
-from reviewbot.messages import Label, Language, Review, Source, Verdict
+from reviewbot.messages import Label, Language, Review, Source, Verdict, new_review_id
 from reviewbot.protocol import submitted_key
 from reviewbot.validation import Busy, SubmitError, check_text
 
@@ -53,7 +52,7 @@ Outcome = Verdict | Pending | Refused
 def review_id(principal: str, client_id: str | None) -> str:
     """A fresh id, or the one `client_id` of `principal` always maps to (idempotent retries)."""
     if client_id is None:
-        return ID_PREFIX + uuid.uuid4().hex
+        return ID_PREFIX + new_review_id()
     digest = hashlib.sha256(f"{principal}\0{client_id}".encode("utf-8", "replace"))
     return ID_PREFIX + digest.hexdigest()[:32]
 

@@ -4,7 +4,8 @@ Defined once here; bots build `Review`, the worker turns it into a `Verdict` usi
 `model.Prediction`, storage persists both.
 """
 
-import uuid
+import os
+import time
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -13,6 +14,20 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def new_review_id() -> str:
+    """A UUIDv7 (RFC 9562) as 32 hex digits: milliseconds since the epoch, then 74 random bits.
+
+    Newer ids sort after older ones, so the history's indexes on review ids grow at their right
+    edge: with random (v4) ids every batch wrote into pages all over the indexes, and with
+    100,000 reviews stored the batched history writes ran at a third of the rate
+    (bench/storage_writes.py, docs/storage.md).
+    """
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10))
+    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
+    value = value & ~(0x3 << 62) | 0x2 << 62  # the RFC's variant
+    return f"{value:032x}"
 
 
 class Source(StrEnum):
@@ -56,7 +71,7 @@ class Review(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    id: str = Field(default_factory=new_review_id)
     text: str
     source: Source
     chat_id: str | None = None

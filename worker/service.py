@@ -256,6 +256,8 @@ class Worker:
         if batch.encoded is not None:
             metrics.BATCH_TOKENS.observe(sum(batch.encoded.n_tokens))
         latency_ms = batch.classify_s * 1000
+        # One time for the batch, like its latency: storage converts each distinct time once.
+        classified_at = utcnow()
         for entry, outcome in zip(batch.entries, outcomes, strict=True):
             if isinstance(outcome, str):
                 batch.failed[entry.entry_id] = outcome
@@ -265,6 +267,7 @@ class Worker:
                     prediction=outcome,
                     latency_ms=latency_ms,
                     batch_size=len(texts),
+                    classified_at=classified_at,
                 )
                 batch.decided.append(Finish(entry, verdict))
         batch.entries = []

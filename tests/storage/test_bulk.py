@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, text
 
-from reviewbot.messages import Label, Language, Source
+from reviewbot.messages import Label, Language, Source, Verdict
 from storage.schema import PredictionRow, ReviewRow
 from tests.storage.history import verdict
 
@@ -121,3 +121,29 @@ def test_copy_errors_are_classified_like_sqlalchemys_own(database_url):
         assert is_unavailable(lost.value)
     finally:
         engine.dispose()
+
+
+def test_a_batch_sharing_one_classification_time_keeps_every_rows_own_times(store):
+    """Times are converted once per distinct value: rows sharing the batch's classification
+    time, each with its own arrival time, in any spelling of UTC or another zone, all come
+    back as their own instants."""
+    classified = datetime(2026, 3, 1, 12, 0, 0, 777, tzinfo=UTC)
+    arrivals = [
+        datetime(2026, 3, 1, 11, 59, 0, tzinfo=UTC),
+        datetime(2026, 3, 1, 13, 59, 0, tzinfo=timezone(timedelta(hours=2))),  # = the first
+        datetime(2026, 3, 1, 11, 59, 1, 5, tzinfo=UTC),
+        # pydantic's own UTC tzinfo, as a review parsed from the stream carries it
+        Verdict.model_validate_json(verdict(0.5).model_dump_json()).review.received_at,
+    ]
+    batch = [
+        verdict(0.3, at=at).model_copy(update={"classified_at": classified}) for at in arrivals
+    ]
+    store.save_verdicts(batch)
+    with store.session() as session:
+        for sent in batch:
+            row = session.get(ReviewRow, sent.review.id)
+            prediction = session.scalar(
+                select(PredictionRow).where(PredictionRow.review_id == sent.review.id)
+            )
+            assert row.received_at == sent.review.received_at
+            assert row.classified_at == prediction.created_at == classified

@@ -1,15 +1,18 @@
 """Rows/s of the worker's batched history writes (`Store.save_verdicts`) on SQLite and Postgres.
 
-For each database: batches of --batch-size (256, the worker's largest batch) against a baseline
-measured in the same run, one review per transaction (what a writer without batching does);
-then the same batches again (a redelivery, all duplicates). Prints rows/s, per-batch latency
+For each database: a history of --history reviews is stored first (the indexes' size matters:
+an empty database flatters every write), then batches of --batch-size (256, the worker's
+largest batch) are timed against baselines measured in the same run: the same batches with
+random (UUIDv4) review ids, as the front-ends made them before they made time-ordered UUIDv7s,
+in a database of its own; and one review per transaction (what a writer without batching
+does). Then the same batches again (a redelivery, all duplicates). Prints rows/s, per-batch latency
 percentiles, the ratio to the baseline, and the CPU time per row of the writer and of the
 Postgres server processes serving it (read from /proc: the server must run on this host for
 that figure), with the rate one writer would reach on idle cores (1e6 / core-µs per row): on
 a shared machine the measured rate says more about the neighbours than about the code.
 
     nice python bench/storage_writes.py
-    nice python bench/storage_writes.py --batches 40 --postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    nice python bench/storage_writes.py --batches 40 --history 0 --postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/test
 """
 
 import argparse
@@ -27,7 +30,7 @@ from urllib.parse import quote
 import numpy as np
 import sqlalchemy
 
-from reviewbot.messages import Label, Language, Prediction, Review, Source, Verdict
+from reviewbot.messages import Label, Language, Prediction, Review, Source, Verdict, new_review_id
 from storage import migrate, open_store
 from storage.engine import make_engine
 
@@ -36,12 +39,15 @@ APPLICATION = f"reviewbot_bench_{os.getpid()}"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-def make_verdicts(n: int, rng: np.random.Generator) -> list[Verdict]:
-    """Verdicts shaped like real traffic: short texts, both languages, a few failures."""
+def make_verdicts(n: int, rng: np.random.Generator, ids: str = "v7") -> list[Verdict]:
+    """Verdicts shaped like real traffic: short texts, both languages, a few failures, one
+    classification time per batch (as the worker gives them). `ids`: "v7", the front-ends'
+    time-ordered ids, or "v4", random ones."""
     verdicts = []
+    classified_at = datetime.now(UTC)
     for i in range(n):
         review = Review(
-            id=uuid.uuid4().hex,
+            id=new_review_id() if ids == "v7" else uuid.uuid4().hex,
             text="a film review of average length " * int(rng.integers(1, 8)),
             source=Source.TELEGRAM if i % 3 else Source.DISCORD,
             chat_id=str(rng.integers(1e6)),
@@ -66,7 +72,7 @@ def make_verdicts(n: int, rng: np.random.Generator) -> list[Verdict]:
                 prediction=prediction,
                 latency_ms=12.0,
                 batch_size=256,
-                classified_at=datetime.now(UTC),
+                classified_at=classified_at,
             )
         )
     return verdicts
@@ -156,26 +162,36 @@ def postgres_database(base_url: str):
         admin.dispose()
 
 
-def bench(name: str, url: str, batches: int, batch_size: int, baseline_rows: int, rng) -> None:
-    store = open_store(url)
-    warmup = make_verdicts(batch_size, rng)
-    store.save_verdicts(warmup)  # first connection, statement caches
+def bench(name: str, urls: dict[str, str], args, rng) -> None:
+    """`urls`: one empty database per id scheme ("v7", "v4")."""
+    runs = {}
+    for ids, url in urls.items():
+        store = open_store(url)
+        for start in range(0, args.history, args.batch_size):  # the history, and warm caches
+            store.save_verdicts(make_verdicts(min(args.batch_size, args.history - start), rng, ids))
+        store.save_verdicts(make_verdicts(args.batch_size, rng, ids))  # statement caches
+        batches = [make_verdicts(args.batch_size, rng, ids) for _ in range(args.batches)]
+        runs[ids] = timed_batches(store, batches)
+        if ids == "v7":
+            redelivered = timed_batches(store, batches)
+            single = timed_batches(
+                store, [[v] for v in make_verdicts(args.baseline_rows, rng, ids)]
+            )
+        store.close()
 
-    rows = [make_verdicts(batch_size, rng) for _ in range(batches)]
-    batched = timed_batches(store, rows)
-    redelivered = timed_batches(store, rows)
-    single = timed_batches(store, [[v] for v in make_verdicts(baseline_rows, rng)])
-    store.close()
-
+    size = args.batch_size
     print(
-        f"\n{name}: {batches} batches of {batch_size} ({batches * batch_size} rows), baseline {baseline_rows} rows"
+        f"\n{name}: history of {args.history:,} reviews, {args.batches} batches of {size}"
+        f" ({args.batches * size} rows), baseline {args.baseline_rows} rows"
     )
-    print(batched.line(f"batched {batch_size}"))
-    print(redelivered.line(f"redelivered {batch_size}"))
+    print(runs["v7"].line(f"batched {size}"))
+    print(runs["v4"].line("  with UUIDv4 ids"))
+    print(redelivered.line(f"redelivered {size}"))
     print(single.line("baseline 1 per txn"))
     print(
-        f"  batched / baseline  {batched.rate / single.rate:9.1f} x   "
-        f"(median batch {statistics.median(batched.latencies):.1f} ms for {batch_size} rows)"
+        f"  batched / baseline  {runs['v7'].rate / single.rate:9.1f} x   "
+        f"(median batch {statistics.median(runs['v7'].latencies):.1f} ms for {size} rows)\n"
+        f"  UUIDv7 / UUIDv4 ids {runs['v7'].rate / runs['v4'].rate:9.1f} x"
     )
 
 
@@ -183,6 +199,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=40)
     parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument(
+        "--history", type=int, default=100_000, help="reviews stored before the timed batches"
+    )
     parser.add_argument(
         "--baseline-rows", type=int, default=500, help="reviews written one per transaction"
     )
@@ -192,19 +211,15 @@ def main() -> None:
     args = parser.parse_args()
     rng = np.random.default_rng(0)
 
-    with sqlite_database() as url:
-        bench(
-            "SQLite (WAL, synchronous=NORMAL)",
-            url,
-            args.batches,
-            args.batch_size,
-            args.baseline_rows,
-            rng,
-        )
+    with sqlite_database() as v7, sqlite_database() as v4:
+        bench("SQLite (WAL, synchronous=NORMAL)", {"v7": v7, "v4": v4}, args, rng)
     if args.postgres_url:
         try:
-            with postgres_database(args.postgres_url) as url:
-                bench("Postgres", url, args.batches, args.batch_size, args.baseline_rows, rng)
+            with (
+                postgres_database(args.postgres_url) as v7,
+                postgres_database(args.postgres_url) as v4,
+            ):
+                bench("Postgres", {"v7": v7, "v4": v4}, args, rng)
         except sqlalchemy.exc.OperationalError as error:
             print(f"\nPostgres skipped: {error.orig}")
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 
+from storage.checkpoints import WRITER_CHECKPOINT_PAGES
 from storage.errors import StoreRefused, StoreUnavailable, reason_of
 from storage.settings import StorageSettings
 
@@ -94,6 +95,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
         cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # The Store checkpoints the log from a thread of its own (checkpoints.py); a commit copies
+    # it back itself only past this much larger mark.
+    cursor.execute(f"PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES}")
     # SQLite ignores foreign keys (and their ON DELETE CASCADE) unless asked, per connection.
     cursor.execute("PRAGMA foreign_keys=ON")
     # Deleted and overwritten content is zeroed in the file, not left in free pages: what

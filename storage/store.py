@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reviewbot.messages import ApiKey, Label, Prediction, Review, Source, UsageStats, Verdict
 from storage import bulk
+from storage.checkpoints import Checkpointer
 from storage.engine import dialect_of, unavailable_as_store_error, writing
 from storage.schema import (
     ApiKeyRow,
@@ -61,6 +62,13 @@ class Store:
             table.name: bulk.BulkTable(table, engine.dialect)
             for table in (ReviewRow.__table__, PredictionRow.__table__)
         }
+        # SQLite files: the batch writes' checkpoints run in a thread, not in their commits.
+        database = engine.url.database
+        self._checkpoints = (
+            Checkpointer(database)
+            if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
+            else None
+        )
 
     # -- the worker's writes ---------------------------------------------------------------
 
@@ -99,6 +107,7 @@ class Store:
                 "classified_at = excluded.classified_at WHERE t.error IS NOT NULL",
             )
             self._insert_predictions(session, predictions)
+        self._written()
 
     @_translating_errors
     def save_predictions(self, pairs: Sequence[tuple[str, Prediction]]) -> None:
@@ -110,6 +119,11 @@ class Store:
         ]
         with self._session.begin() as session:
             self._insert_predictions(session, rows)
+        self._written()
+
+    def _written(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.written()
 
     def _insert_predictions(self, session: Session, rows: list[dict]) -> None:
         if not rows:
@@ -493,6 +507,8 @@ class Store:
         return (self._session if write else self._read)()
 
     def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.close()
         self.engine.dispose()
 
     def __enter__(self) -> Self:

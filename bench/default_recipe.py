@@ -31,20 +31,15 @@ WEIGHTS = ((0, 0, 0), (10, 0, 0), (1, 1, 1), (3, 3, 3), (5, 5, 5), (8, 8, 8), (1
 LAYERS = {"last": (-1,), "last, -4, -7": (-1, -4, -7), "last, -5": (-1, -5), "last 4": (-1, -2, -3, -4)}
 
 
-def main() -> None:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import accuracy_score
-    from sklearn.model_selection import StratifiedShuffleSplit
-
+def load_sets() -> tuple[dict, dict, dict]:
+    """Every set's rows, their "query: " features (bench/head_variants.py's cache), and the
+    row numbers of each trained set's train / validation / test parts, split as `reviewbot
+    train` splits them."""
     from reviewbot.settings import CommonSettings
     from training.data import load_data
     from training.settings import TrainingSettings
     from training.splits import split
-    from training.threshold import choose_threshold
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--resplits", type=int, default=8)
-    args = parser.parse_args()
     cache_dir = CommonSettings().home_dir() / "bench-features"
     data = {k: load_data(n, TrainingSettings().cache_dir())[0] for k, n in SETS.items()}
     raw = {k: features(data[k].texts, "query: ", cache_dir / f"{SETS[k]}-query.npz") for k in SETS}
@@ -56,6 +51,20 @@ def main() -> None:
             p: np.array([where[t] for t in getattr(splits, p).texts])
             for p in ("train", "validation", "test")
         }
+    return data, raw, parts
+
+
+def main() -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    from training.threshold import choose_threshold
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--resplits", type=int, default=8)
+    args = parser.parse_args()
+    data, raw, parts = load_sets()
 
     def fit(x_of, weights):
         rows = [(k, w) for k, w in zip(TRAINED, (1, *weights), strict=True) if w]

@@ -9,8 +9,8 @@ the test sets and the holdouts are reported, never used to choose.
 import time
 
 import numpy as np
-from default_recipe import SETS, TRAINED
-from head_variants import features, pooled
+from default_recipe import SETS, TRAINED, load_sets
+from head_variants import pooled
 
 WEIGHTS = {"vader": 1, "es_dev": 5, "es_train": 5, "en_train": 5}
 LAYER_CHOICES = {
@@ -26,22 +26,7 @@ def main() -> None:
     from sklearn.metrics import accuracy_score
     from sklearn.neural_network import MLPClassifier
 
-    from reviewbot.settings import CommonSettings
-    from training.data import load_data
-    from training.settings import TrainingSettings
-    from training.splits import split
-
-    cache_dir = CommonSettings().home_dir() / "bench-features"
-    data = {k: load_data(n, TrainingSettings().cache_dir())[0] for k, n in SETS.items()}
-    raw = {k: features(data[k].texts, "query: ", cache_dir / f"{SETS[k]}-query.npz") for k in SETS}
-    parts = {}
-    for k in TRAINED:
-        splits, _ = split(data[k], 0.1, 0.15, 0)
-        where = {t: i for i, t in enumerate(data[k].texts)}
-        parts[k] = {
-            p: np.array([where[t] for t in getattr(splits, p).texts])
-            for p in ("train", "validation", "test")
-        }
+    data, raw, parts = load_sets()
 
     def training_rows(x_of, keys, repeat=False):
         """Features, labels and weights of the training parts; `repeat`: weights as repeats

@@ -1,12 +1,12 @@
 """Rows/s of the worker's batched history writes (`Store.save_verdicts`) on SQLite and Postgres.
 
 For each database: a history of --history reviews is stored first (the indexes' size matters:
-an empty database flatters every write), then batches of --batch-size (256, the worker's
-largest batch) are timed against baselines measured in the same run: the same batches with
-random (UUIDv4) review ids, as the front-ends made them before they made time-ordered UUIDv7s,
+an empty database flatters every write), then batches of --batch-size (256; the worker's reach
+its read_max_reviews, 1,024) are timed against baselines measured in the same run: batches of
+the same shape with random (UUIDv4) review ids, as the front-ends made them before they made time-ordered UUIDv7s,
 in a database of its own; and one review per transaction (what a writer without batching
-does). Then the same batches again (a redelivery, all duplicates). Prints rows/s, per-batch latency
-percentiles, the ratio to the baseline, and the CPU time per row of the writer and of the
+does). Then the same batches again (a redelivery, all duplicates). Prints rows/s, per-batch
+latency percentiles, the ratio to the baseline, and the CPU time per row of the writer and of the
 Postgres server processes serving it (read from /proc: the server must run on this host for
 that figure), with the rate one writer would reach on idle cores (1e6 / core-µs per row): on
 a shared machine the measured rate says more about the neighbours than about the code.
@@ -162,36 +162,43 @@ def postgres_database(base_url: str):
         admin.dispose()
 
 
+def with_history(url: str, ids: str, args, rng):
+    """A store on the empty database at `url`, with --history reviews stored (ids: "v7" or
+    "v4") and its statement caches warm."""
+    store = open_store(url)
+    for start in range(0, args.history, args.batch_size):
+        store.save_verdicts(make_verdicts(min(args.batch_size, args.history - start), rng, ids))
+    store.save_verdicts(make_verdicts(args.batch_size, rng, ids))
+    return store
+
+
 def bench(name: str, urls: dict[str, str], args, rng) -> None:
     """`urls`: one empty database per id scheme ("v7", "v4")."""
-    runs = {}
-    for ids, url in urls.items():
-        store = open_store(url)
-        for start in range(0, args.history, args.batch_size):  # the history, and warm caches
-            store.save_verdicts(make_verdicts(min(args.batch_size, args.history - start), rng, ids))
-        store.save_verdicts(make_verdicts(args.batch_size, rng, ids))  # statement caches
-        batches = [make_verdicts(args.batch_size, rng, ids) for _ in range(args.batches)]
-        runs[ids] = timed_batches(store, batches)
-        if ids == "v7":
-            redelivered = timed_batches(store, batches)
-            single = timed_batches(
-                store, [[v] for v in make_verdicts(args.baseline_rows, rng, ids)]
-            )
-        store.close()
+    store = with_history(urls["v7"], "v7", args, rng)
+    batches = [make_verdicts(args.batch_size, rng) for _ in range(args.batches)]
+    batched = timed_batches(store, batches)
+    redelivered = timed_batches(store, batches)
+    single = timed_batches(store, [[v] for v in make_verdicts(args.baseline_rows, rng)])
+    store.close()
+    store = with_history(urls["v4"], "v4", args, rng)
+    random_ids = timed_batches(
+        store, [make_verdicts(args.batch_size, rng, "v4") for _ in range(args.batches)]
+    )
+    store.close()
 
     size = args.batch_size
     print(
         f"\n{name}: history of {args.history:,} reviews, {args.batches} batches of {size}"
         f" ({args.batches * size} rows), baseline {args.baseline_rows} rows"
     )
-    print(runs["v7"].line(f"batched {size}"))
-    print(runs["v4"].line("  with UUIDv4 ids"))
+    print(batched.line(f"batched {size}"))
+    print(random_ids.line("  with UUIDv4 ids"))
     print(redelivered.line(f"redelivered {size}"))
     print(single.line("baseline 1 per txn"))
     print(
-        f"  batched / baseline  {runs['v7'].rate / single.rate:9.1f} x   "
-        f"(median batch {statistics.median(runs['v7'].latencies):.1f} ms for {size} rows)\n"
-        f"  UUIDv7 / UUIDv4 ids {runs['v7'].rate / runs['v4'].rate:9.1f} x"
+        f"  batched / baseline  {batched.rate / single.rate:9.1f} x   "
+        f"(median batch {statistics.median(batched.latencies):.1f} ms for {size} rows)\n"
+        f"  UUIDv7 / UUIDv4 ids {batched.rate / random_ids.rate:9.1f} x"
     )
 
 

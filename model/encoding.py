@@ -1,7 +1,9 @@
 """The CPU half of classification: clean, tokenize, truncate, detect the language; on threads.
 
 A batch is cut into chunks of at least MIN_CHUNK texts, encoded by a small thread pool and put
-back in order. The Rust tokenizer (`encode_batch_fast`) releases the GIL while it works, so
+back in order. Token ids come from the sentencepiece library for XLM-R-kind tokenizers (a sixth
+of the cost, on the texts where it gives the tokenizer's ids: model/sentencepiece_ids.py),
+else from the Rust tokenizer (`encode_batch_fast`); both release the GIL while they work, so
 one chunk's tokenization runs beside another chunk's Python steps and beside the scorer and
 writer threads of the worker; lingua (2.1.1) and the Python steps hold the GIL (measured: a
 thread spinning in Python ran freely during `encode_batch_fast`, and barely during a lingua
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from transformers import PreTrainedTokenizerBase
 
 from model.language import detect_languages, preload
+from model.sentencepiece_ids import SentencePieceIds
 from model.text import clean
 from reviewbot.messages import Language
 
@@ -76,12 +79,16 @@ class Encoder:
         # time on short reviews): a copy, so truncation or padding set on the wrapper's
         # backend by other callers never applies here. Slow (Python) tokenizers keep the call.
         self._backend = None
+        #: XLM-R-kind tokenizers: ids from the sentencepiece library where they are provably the
+        #: same, at a sixth of the cost (model/sentencepiece_ids.py); None otherwise.
+        self._pieces = None
         if getattr(tokenizer, "is_fast", False):
             from tokenizers import Tokenizer
 
             self._backend = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
             self._backend.no_truncation()
             self._backend.no_padding()
+            self._pieces = SentencePieceIds.for_tokenizer(self._backend)
         self._pool = (
             ThreadPoolExecutor(self.threads, thread_name_prefix="encode")
             if self.threads > 1
@@ -134,7 +141,7 @@ class Encoder:
         clock.lap("clean")
         inputs = [self.prefix + text for text in texts] if self.prefix else texts
         if self._backend is not None:
-            full = [e.ids for e in self._backend.encode_batch_fast(inputs)] if inputs else []
+            full = self._token_ids(inputs)
         else:
             full = self.tokenizer(inputs, verbose=False)["input_ids"] if inputs else []
         limit = self.max_length
@@ -150,6 +157,20 @@ class Encoder:
             cpu_s=clock.cpu_s,
             wall_s=clock.wall_s,
         )
+
+    def _token_ids(self, texts: list[str]) -> list[list[int]]:
+        """The tokenizer's ids; from sentencepiece for the texts it is proven on."""
+        if not texts:
+            return []
+        if self._pieces is None:
+            return [e.ids for e in self._backend.encode_batch_fast(texts)]
+        ids = self._pieces.encode(texts)
+        rest = [i for i, row in enumerate(ids) if row is None]
+        if rest:
+            encoded = self._backend.encode_batch_fast([texts[i] for i in rest])
+            for i, e in zip(rest, encoded, strict=True):
+                ids[i] = e.ids
+        return ids
 
     def _truncate(self, row: list[int]) -> list[int]:
         """Cut the content, keep the special tokens around it (<s> ... </s> for XLM-R)."""

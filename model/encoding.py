@@ -140,13 +140,14 @@ class Encoder:
         texts = [clean(text) for text in texts]
         clock.lap("clean")
         inputs = [self.prefix + text for text in texts] if self.prefix else texts
+        elsewhere_s = 0.0
         if self._backend is not None:
-            full = self._token_ids(inputs)
+            full, elsewhere_s = self._token_ids(inputs)
         else:
             full = self.tokenizer(inputs, verbose=False)["input_ids"] if inputs else []
         limit = self.max_length
         ids = [row if len(row) <= limit else self._truncate(row) for row in full]
-        clock.lap("tokenize")
+        clock.lap("tokenize", elsewhere_s)
         languages = detect_languages(texts)
         clock.lap("language")
         return Encoded(
@@ -158,19 +159,20 @@ class Encoder:
             wall_s=clock.wall_s,
         )
 
-    def _token_ids(self, texts: list[str]) -> list[list[int]]:
-        """The tokenizer's ids; from sentencepiece for the texts it is proven on."""
+    def _token_ids(self, texts: list[str]) -> tuple[list[list[int]], float]:
+        """(the tokenizer's ids, from sentencepiece for the texts it applies to; the seconds
+        sentencepiece's own thread worked on them)."""
         if not texts:
-            return []
+            return [], 0.0
         if self._pieces is None:
-            return [e.ids for e in self._backend.encode_batch_fast(texts)]
-        ids = self._pieces.encode(texts)
+            return [e.ids for e in self._backend.encode_batch_fast(texts)], 0.0
+        ids, elsewhere_s = self._pieces.encode(texts)
         rest = [i for i, row in enumerate(ids) if row is None]
         if rest:
             encoded = self._backend.encode_batch_fast([texts[i] for i in rest])
             for i, e in zip(rest, encoded, strict=True):
                 ids[i] = e.ids
-        return ids
+        return ids, elsewhere_s
 
     def _truncate(self, row: list[int]) -> list[int]:
         """Cut the content, keep the special tokens around it (<s> ... </s> for XLM-R)."""
@@ -179,16 +181,17 @@ class Encoder:
 
 
 class _Clock:
-    """Laps of this thread's CPU time and of wall time, named after the step that ended."""
+    """Laps of this thread's CPU time and of wall time, named after the step that ended; a lap
+    may add CPU time a library spent on a thread of its own for the step (`elsewhere_s`)."""
 
     def __init__(self) -> None:
         self.cpu_s: dict[str, float] = {}
         self.wall_s: dict[str, float] = {}
         self._cpu, self._wall = time.thread_time(), time.perf_counter()
 
-    def lap(self, name: str) -> None:
+    def lap(self, name: str, elsewhere_s: float = 0.0) -> None:
         cpu, wall = time.thread_time(), time.perf_counter()
-        self.cpu_s[name] = self.cpu_s.get(name, 0.0) + cpu - self._cpu
+        self.cpu_s[name] = self.cpu_s.get(name, 0.0) + cpu - self._cpu + elsewhere_s
         self.wall_s[name] = self.wall_s.get(name, 0.0) + wall - self._wall
         self._cpu, self._wall = cpu, wall
 

@@ -28,6 +28,7 @@ PROBE_TEXTS both ways and returns None (with a warning) on any difference.
 import json
 import logging
 import re
+import time
 import unicodedata
 from functools import cache
 from typing import Any
@@ -107,16 +108,24 @@ class SentencePieceIds:
             log.warning("token ids from the tokenizers library only: %s", exc)
             return None
         expected = [e.ids for e in tokenizer.encode_batch_fast(list(PROBE_TEXTS))]
-        if fast.encode(list(PROBE_TEXTS)) != expected:
+        if fast.encode(list(PROBE_TEXTS))[0] != expected:
             log.warning("token ids from the tokenizers library only: sentencepiece differs")
             return None
         return fast
 
-    def encode(self, texts: list[str]) -> list[list[int] | None]:
-        # One call a text, not the batch call: that one runs on a thread of sentencepiece's own,
-        # whose CPU time no stage of the worker could claim (~2 µs a review cheaper).
-        encode, bos, eos = self._processor.encode, self._bos, self._eos
-        return [[bos, *encode(text), eos] if self._safe(text) else None for text in texts]
+    def encode(self, texts: list[str]) -> tuple[list[list[int] | None], float]:
+        """(per text its ids or None, wall seconds of the batch call). The batch call runs on a
+        thread of sentencepiece's own while the caller waits, so the caller's thread CPU clock
+        does not see it; its wall time is that thread's busy time. One call a text instead,
+        all on the caller's thread, drops and takes the GIL per text: in the worker, beside
+        its other threads, that cost 185 core-µs a review against 121 (same run)."""
+        safe = [self._safe(text) for text in texts]
+        started = time.perf_counter()
+        encoded = self._processor.encode([t for t, ok in zip(texts, safe) if ok], num_threads=1)
+        seconds = time.perf_counter() - started
+        ids = iter(encoded)
+        bos, eos = self._bos, self._eos
+        return [[bos, *next(ids), eos] if ok else None for ok in safe], seconds
 
     def _safe(self, text: str) -> bool:
         if self._added is not None and self._added.search(text):

@@ -5,8 +5,9 @@
 #
 #   bench/full_finetune_bilingual.sh [OUT_DIR] [extra `reviewbot train` options...]
 #
-# Trains on vader-movies and the written chat-style sets (each of their rows repeated twice), as
-# the CPU run in docs/training.md did. Prints the training report, the wall time, and `reviewbot
+# Trains on vader-movies and the written chat-style sets (each of their rows repeated twice), with
+# the default checkpoint's pooled head (last, 4th and 7th layer from the top) fitted first and
+# then fine-tuned with the encoder, as the CPU run in docs/training.md did. Prints the training report, the wall time, and `reviewbot
 # evaluate` on the held-out sets and evomsa-es (per-language tables, reliability diagrams under
 # OUT_DIR/eval-*).
 set -euo pipefail
@@ -20,6 +21,7 @@ HELD_OUT=(es-movies-test en-movies-test es-movies-holdout en-movies-holdout evom
 "$REVIEWBOT" train --data vader-movies --data es-movies-dev --data es-movies-train \
     --data en-movies-train --data-weight es-movies-dev=2 --data-weight es-movies-train=2 \
     --data-weight en-movies-train=2 --out "$OUT" --overwrite --mode full --epochs 4 \
+    --head-layers 3 --head-layer-step 3 \
     "${HELD_OUT[@]/#/--also-evaluate=}" "$@"
 echo "wall time: $(( $(date +%s) - start )) s"
 for data in "${HELD_OUT[@]}"; do

@@ -32,8 +32,11 @@ class PooledHead(torch.nn.Module):
         self.weight = torch.nn.Parameter(torch.as_tensor(weight, dtype=torch.float32).flatten())
         self.bias = torch.nn.Parameter(torch.tensor([float(bias)], dtype=torch.float32))
 
+    def logits(self, features: torch.Tensor) -> torch.Tensor:
+        return features.float() @ self.weight + self.bias
+
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(features.float() @ self.weight + self.bias)
+        return torch.sigmoid(self.logits(features))
 
     def save(self, folder: Path) -> Path:
         from safetensors.torch import save_file

@@ -106,8 +106,8 @@ def train_command(
     head_pooling: Pooling | None = typer.Option(
         None,
         "--head-pooling",
-        help="head mode: mean (pooled e5 embeddings + logistic regression) or first-token "
-        "(the model's own head).",
+        help="mean (pooled e5 embeddings + logistic regression; full mode fine-tunes the "
+        "encoder under it) or first-token (the model's own head).",
         show_default="mean",
     ),
     head_prefix: str | None = typer.Option(

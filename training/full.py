@@ -3,6 +3,12 @@
 bf16 on GPUs that support it, fp16 on other GPUs, fp32 on CPU; cosine schedule with warmup;
 weight decay; dynamic padding to a multiple of 8 with length-grouped batches; early stopping
 on validation F1; the best checkpoint is the one kept.
+
+With `--head-pooling mean` (the default) the encoder is fine-tuned under the pooled head that
+head mode fits, starting from that fitted head ("linear probing, then fine-tuning": the head
+is already right when the encoder starts to move, so the first steps do not push random-head
+gradients into it): the checkpoint is served exactly as a head-mode one. With `first-token`,
+the model's own sequence-classification head on the first token is trained from scratch.
 """
 
 import logging
@@ -22,6 +28,8 @@ from transformers import (
     TrainingArguments,
 )
 
+from model.pooled_head import PooledHead, pool
+from model.pooling import Pooling
 from training.data import Examples
 from training.progress import progress
 from training.settings import TrainingSettings
@@ -61,14 +69,43 @@ def freeze_lower_layers(model: torch.nn.Module, layers: int) -> int:
     return layers
 
 
+class PooledClassifier(torch.nn.Module):
+    """The encoder and the pooled head as one trainable model: features pooled as model/ pools
+    them when serving, P(positive) = sigmoid(logit). Trainer reads `loss` and `logits`; the
+    logits are (0, logit) so that a softmax over them is the head's sigmoid."""
+
+    def __init__(self, encoder: torch.nn.Module, head: PooledHead, pooling: Pooling) -> None:
+        super().__init__()
+        self.encoder, self.head, self.pooling = encoder, head, pooling
+        self.deeper = pooling.layers != (-1,)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        labels: torch.Tensor | None = None,
+    ) -> dict[str, torch.Tensor]:
+        outputs = self.encoder(
+            input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=self.deeper
+        )
+        hidden = outputs.hidden_states if self.deeper else (outputs.last_hidden_state,)
+        logit = self.head.logits(pool(hidden, attention_mask, self.pooling))
+        result = {"logits": torch.stack([torch.zeros_like(logit), logit], dim=-1)}
+        if labels is not None:
+            result["loss"] = torch.nn.functional.binary_cross_entropy_with_logits(
+                logit, labels.float()
+            )
+        return result
+
+
 def tokenize(
-    tokenizer, examples: Examples, max_length: int, description: str
+    tokenizer, examples: Examples, max_length: int, description: str, prefix: str = ""
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     with progress() as bars:
         task = bars.add_task(description, total=len(examples))
         for start in range(0, len(examples), TOKENIZE_CHUNK):
-            texts = examples.texts[start : start + TOKENIZE_CHUNK]
+            texts = [prefix + text for text in examples.texts[start : start + TOKENIZE_CHUNK]]
             encoded = tokenizer(texts, truncation=True, max_length=max_length, verbose=False)
             for i, label in enumerate(examples.labels[start : start + TOKENIZE_CHUNK]):
                 rows.append(
@@ -127,14 +164,20 @@ def fine_tune(
     validation: Examples,
     settings: TrainingSettings,
     work_dir: Path,
+    pooled: tuple[PooledHead, Pooling] | None = None,
 ) -> dict[str, Any]:
-    """Train `model` in place (it ends holding the best validation checkpoint's weights)."""
+    """Train `model` in place (it ends holding the best validation checkpoint's weights); with
+    `pooled`, its encoder under that head, which is trained in place too."""
     frozen = should_freeze_embeddings(settings.freeze_embeddings)
     if frozen:
         model.get_input_embeddings().weight.requires_grad_(False)
     frozen_layers = freeze_lower_layers(model, settings.freeze_layers)
-    train_rows = tokenize(tokenizer, train, settings.max_length, "tokenizing train")
-    validation_rows = tokenize(tokenizer, validation, settings.max_length, "tokenizing validation")
+    prefix = pooled[1].prefix if pooled else ""
+    train_rows = tokenize(tokenizer, train, settings.max_length, "tokenizing train", prefix)
+    validation_rows = tokenize(
+        tokenizer, validation, settings.max_length, "tokenizing validation", prefix
+    )
+    trained = PooledClassifier(model.base_model, *pooled) if pooled else model
     steps_per_epoch = math.ceil(len(train_rows) / settings.batch_size)
     eval_steps = max(1, steps_per_epoch // settings.evals_per_epoch)
     precision = precision_mode()
@@ -167,7 +210,7 @@ def fine_tune(
         disable_tqdm=True,
     )
     trainer = Trainer(
-        model=model,
+        model=trained,
         args=args,
         train_dataset=train_rows,
         eval_dataset=validation_rows,
@@ -184,7 +227,7 @@ def fine_tune(
     seconds = time.perf_counter() - started
     state = trainer.state
     shutil.rmtree(work_dir, ignore_errors=True)  # intermediate checkpoints; the best is in `model`
-    model.requires_grad_(True)
+    trained.requires_grad_(True)
     return {
         "precision": precision,
         "frozen_word_embeddings": frozen,

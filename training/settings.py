@@ -56,9 +56,10 @@ class TrainingSettings(BaseSettings):
     #: Also keep the embeddings and the first N encoder layers fixed (0: none). Fewer shared
     #: layers move towards the training language, so other languages drift less.
     freeze_layers: int = 0
-    # -- head mode --------------------------------------------------------------------------
+    # -- the head (both modes) -------------------------------------------------------------
     #: `mean`: mean-pooled, L2-normalised hidden states + logistic regression, the pooling
     #: stored in the checkpoint (how e5 was trained; see docs/training.md for the measurement).
+    #: Full mode fits that regression on the frozen encoder first, then fine-tunes both.
     #: `first-token`: the model's own sequence-classification head on the first token's state.
     head_pooling: Literal["mean", "first-token"] = "mean"
     #: `mean` pooling: text put before every review; `auto`: "query: " for e5 models, else none;

@@ -98,8 +98,17 @@ def _fit(
     if settings.mode == "full":
         from training.full import fine_tune
 
+        probe = None
+        if settings.head_pooling == "mean":  # the head fitted first, then tuned with the encoder
+            probe = _fit_pooled(model, tokenizer, splits, settings, base, source_weights)
         train = repeat_weighted(splits.train, source_weights)
-        return Fitted(fine_tune(model, tokenizer, train, splits.validation, settings, work_dir))
+        pooled = probe.pooled if probe else None
+        summary = fine_tune(model, tokenizer, train, splits.validation, settings, work_dir, pooled)
+        if probe is None:
+            return Fitted({"head_pooling": "first-token", **summary})
+        return Fitted(
+            {"head_pooling": "mean", "linear_probe": probe.summary, **summary}, pooled=pooled
+        )
     if settings.head_pooling == "mean":
         return _fit_pooled(model, tokenizer, splits, settings, base, source_weights)
     splits = Splits(repeat_weighted(splits.train, source_weights), splits.validation, splits.test)

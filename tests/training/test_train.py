@@ -136,22 +136,49 @@ def test_evaluate_recomputes_the_stored_test_metrics(
     assert all(Path(plot).is_file() for plot in measured["plots"])
 
 
+@pytest.mark.parametrize("pooling", ["first-token", "mean"])
 def test_full_mode_fine_tunes_and_keeps_the_best_checkpoint(
-    tiny_checkpoint: Path, reviews_csv: Path, tmp_path: Path
+    pooling: str, tiny_checkpoint: Path, reviews_csv: Path, tmp_path: Path
 ) -> None:
+    from sklearn.metrics import f1_score
+
     settings = _settings(
-        tiny_checkpoint, tmp_path, mode="full", epochs=2, batch_size=16, learning_rate=1e-3
-    )
+        tiny_checkpoint, tmp_path, mode="full", epochs=2, batch_size=16, learning_rate=1e-3,
+        head_pooling=pooling, head_layers=2,
+    )  # fmt: skip
     result = train(str(reviews_csv), tmp_path / "out", settings)
     training = result.meta.model_extra["training"]
-    assert training["mode"] == "full"
+    assert training["mode"] == "full" and training["head_pooling"] == pooling
     assert training["precision"] == "fp32"  # CPU
     assert training["frozen_word_embeddings"] is True  # auto on CPU
     evaluations = [entry for entry in training["log_history"] if "eval_f1" in entry]
     assert training["best_validation_f1"] == max(entry["eval_f1"] for entry in evaluations)
     assert training["best_step"] in [entry["step"] for entry in evaluations]
-    assert load(result.path).threshold == result.meta.threshold
+    # The saved folder is the best round's model: served, it scores that round's F1 again.
+    examples, _ = load_data(reviews_csv, tmp_path)
+    validation = split(examples, settings.val_fraction, settings.test_fraction, settings.seed)[0]
+    served_f1 = f1_score(validation.validation.labels, result.served_validation_p >= 0.5)
+    assert served_f1 == pytest.approx(training["best_validation_f1"], abs=1e-6)
+    classifier = load(result.path)
+    assert classifier.threshold == result.meta.threshold
     assert not any(result.path.glob("checkpoint-*")) and not (result.path / "trainer").exists()
+    if pooling == "first-token":
+        assert classifier.head is None and result.meta.pooling is None
+        return
+    # The pooled head fitted on the frozen encoder first, then trained with it; served as a
+    # head-mode checkpoint is (its pooling stored, the encoder a plain transformers folder).
+    assert training["linear_probe"]["head"] == "logistic regression"
+    assert classifier.head is not None and result.meta.pooling.layers == (-1, -2)
+    base = load(tiny_checkpoint).model.base_model.state_dict()
+    tuned = classifier.model.state_dict()
+    moved = [k for k in tuned if k in base and not torch_equal(tuned[k], base[k])]
+    assert any("encoder.layer.1" in k for k in moved)
+
+
+def torch_equal(a, b) -> bool:
+    import torch
+
+    return a.shape == b.shape and bool(torch.equal(a, b))
 
 
 def test_an_existing_output_is_not_replaced_without_overwrite(

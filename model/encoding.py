@@ -79,8 +79,8 @@ class Encoder:
         # time on short reviews): a copy, so truncation or padding set on the wrapper's
         # backend by other callers never applies here. Slow (Python) tokenizers keep the call.
         self._backend = None
-        #: XLM-R-kind tokenizers: ids from the sentencepiece library where they are provably the
-        #: same, at a sixth of the cost (model/sentencepiece_ids.py); None otherwise.
+        #: XLM-R-kind tokenizers: ids from the sentencepiece library, at a sixth of the cost, for
+        #: the texts where they match the tokenizer's (model/sentencepiece_ids.py); else None.
         self._pieces = None
         if getattr(tokenizer, "is_fast", False):
             from tokenizers import Tokenizer

@@ -17,14 +17,16 @@ and chat style, with emoji) not at all. On random strings, in two ways:
   or an added token's text ("<mask>", "</s>"), is left to the tokenizer: `encode` gives None.
 - Ties: where two segmentations score exactly the same, the libraries may pick different ones,
   e.g. "?!?!?!" after a word: "?!?", "!", "?!" against "?!", "?!?", "!" (3 of 180 strings of
-  laughs, elongations and repeated punctuation). The pieces and their number are the same, and
-  sentencepiece's choice is the one XLM-R was pre-trained with.
+  laughs, elongations and repeated punctuation). The pieces and their number are the same (so
+  are `n_tokens` and truncation); which order a model saw in training depends on the library
+  it was trained with (XLM-R's pre-training used sentencepiece).
 
 Order of effects: `for_tokenizer` reads the file's shape and returns None for anything but
 Unigram + precompiled normalizer + metaspace + `<s> $A </s>`; builds the model; encodes
 PROBE_TEXTS both ways and returns None (with a warning) on any difference.
 """
 
+import base64
 import json
 import logging
 import re
@@ -140,8 +142,6 @@ class SentencePieceIds:
 
 def _shape(spec: dict) -> tuple[int, int, bytes] | None:
     """(bos id, eos id, precompiled charsmap) of an XLM-R-kind tokenizer.json, else None."""
-    import base64
-
     model, normalizer = spec.get("model") or {}, spec.get("normalizer") or {}
     pre, post = spec.get("pre_tokenizer") or {}, spec.get("post_processor") or {}
     if model.get("type") != "Unigram" or model.get("byte_fallback") or model.get("unk_id") is None:

@@ -7,9 +7,9 @@
 #
 # Trains on vader-movies and the written chat-style sets (each of their rows repeated twice), with
 # the default checkpoint's pooled head (last, 4th and 7th layer from the top) fitted first and
-# then fine-tuned with the encoder, as the CPU run in docs/training.md did. Prints the training report, the wall time, and `reviewbot
-# evaluate` on the held-out sets and evomsa-es (per-language tables, reliability diagrams under
-# OUT_DIR/eval-*).
+# then fine-tuned with the encoder, as the CPU run in docs/training.md did. Prints the training
+# report, the wall time, and `reviewbot evaluate` on the held-out sets and evomsa-es
+# (per-language tables, reliability diagrams under OUT_DIR/eval-*).
 set -euo pipefail
 OUT=${1:-checkpoints/full-bilingual}
 shift || true

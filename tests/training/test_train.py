@@ -262,7 +262,26 @@ def test_other_modes_repeat_a_weighted_sources_training_rows() -> None:
     examples = Examples(
         ["a", "b", "c"], np.array([1, 0, 1]), sources=["english.csv", "spanish.csv", "spanish.csv"]
     )
-    weights = {"spanish.csv": 2.6}
-    assert row_weights(examples, weights).tolist() == [1.0, 2.6, 2.6]
-    assert repeat_weighted(examples, weights).texts == ["a", "b", "b", "b", "c", "c", "c"]
+    weights = {"spanish.csv": 2.5}
+    assert row_weights(examples, weights).tolist() == [1.0, 2.5, 2.5]
+    repeated = repeat_weighted(examples, weights)
+    # Each Spanish row twice, and one of the two (half of them) a third time.
+    assert repeated.texts.count("a") == 1
+    assert sorted([repeated.texts.count("b"), repeated.texts.count("c")]) == [2, 3]
     assert repeat_weighted(examples, {}) is examples
+
+
+def test_a_weight_below_one_keeps_that_share_of_a_sources_rows_seeded() -> None:
+    from training.data import Examples
+    from training.train import repeat_weighted
+
+    texts = [f"en {i}" for i in range(100)] + [f"es {i}" for i in range(10)]
+    sources = ["vader-movies"] * 100 + ["es-movies-train"] * 10
+    examples = Examples(texts, np.arange(110) % 2, sources=sources)
+    weights = {"vader-movies": 0.3, "es-movies-train": 2.0}
+    kept = repeat_weighted(examples, weights, seed=1)
+    english = [text for text in kept.texts if text.startswith("en")]
+    assert len(english) == len(set(english)) == 30
+    assert sorted(text for text in kept.texts if text.startswith("es")) == sorted(texts[100:] * 2)
+    assert repeat_weighted(examples, weights, seed=1).texts == kept.texts
+    assert repeat_weighted(examples, weights, seed=2).texts != kept.texts

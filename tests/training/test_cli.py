@@ -85,12 +85,14 @@ def test_model_default_prints_an_existing_default_without_rebuilding(
 @pytest.mark.slow
 @pytest.mark.skipif(
     os.environ.get("REVIEWBOT_TEST_TRAIN_DEFAULT") != "1",
-    reason="trains the real default checkpoint (~3 min on 2 cores); set REVIEWBOT_TEST_TRAIN_DEFAULT=1",
+    reason="trains the real default checkpoint (~8 min on 2 cores); set REVIEWBOT_TEST_TRAIN_DEFAULT=1",
 )
 def test_default_checkpoint_is_built_from_the_offline_backbone(tmp_path: Path, monkeypatch) -> None:
-    """The real thing: backbone + pooled head on vader-movies and the written chat-style reviews,
-    held to bars a little under what it measured on the sets it never trained on or chose with
-    (docs/training.md: 0.843 vader-movies test, 0.846 / 0.863 test sets, 0.847 / 0.913 holdouts)."""
+    """The real thing: backbone + pooled head, fine-tuned with the encoder on vader-movies and the
+    written chat-style reviews, held to issue 13's bars (vader-movies test >= 0.83, Spanish
+    reviews never trained on or chosen with >= 0.88) and a little under what it measured on the
+    other held-out sets (docs/training.md: 0.859 vader-movies test, es 0.889 / 0.908 and en
+    0.938 / 0.950 on the test sets / holdouts)."""
     from model import load
     from training.default import ensure_default_checkpoint
 
@@ -104,8 +106,8 @@ def test_default_checkpoint_is_built_from_the_offline_backbone(tmp_path: Path, m
     assert classifier.meta.pooling is not None and classifier.meta.pooling.prefix == "query: "
     assert metrics["test"]["per_source"]["vader-movies"]["accuracy"] >= 0.83
     extra = {name: values["at_threshold"]["accuracy"] for name, values in metrics["extra"].items()}
-    assert extra["es-movies-test"] >= 0.83 and extra["es-movies-holdout"] >= 0.83
-    assert extra["en-movies-test"] >= 0.84 and extra["en-movies-holdout"] >= 0.89
+    assert extra["es-movies-test"] >= 0.87 and extra["es-movies-holdout"] >= 0.88
+    assert extra["en-movies-test"] >= 0.90 and extra["en-movies-holdout"] >= 0.92
     predictions = classifier.predict(
         ["A wonderful, moving film.", "Dull, boring and far too long.",
          "Una película preciosa, la recomiendo.", "Un tostón, me dormí a la media hora."]

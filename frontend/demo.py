@@ -34,7 +34,9 @@ def ensure_checkpoint(console: Console) -> Path:
         return configured
     from training.default import ensure_default_checkpoint
 
-    with console.status("Preparing the default checkpoint (the first time takes ~8 minutes on 2 CPU cores)..."):
+    with console.status(
+        "Preparing the default checkpoint (the first time takes ~8 minutes on 2 CPU cores)..."
+    ):
         return ensure_default_checkpoint()
 
 

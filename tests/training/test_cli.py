@@ -83,6 +83,7 @@ def test_model_default_prints_an_existing_default_without_rebuilding(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)  # ~8 min on 2 idle cores; the same with other work beside it can triple
 @pytest.mark.skipif(
     os.environ.get("REVIEWBOT_TEST_TRAIN_DEFAULT") != "1",
     reason="trains the real default checkpoint (~8 min on 2 cores); set REVIEWBOT_TEST_TRAIN_DEFAULT=1",

@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import Boolean, Connection, Dialect, Enum, Float, Integer, Table, exc
 from sqlalchemy.types import TypeEngine
 
+from storage.engine import is_read_only
 from storage.schema import UTCDateTime
 
 #: Staging tables are named after their table; temporary, so private to the connection.
@@ -167,12 +168,15 @@ def _copy(connection: Connection, statement: str, rows: list[tuple]) -> None:
 @contextmanager
 def _wrapped_driver_errors(connection: Connection, statement: str) -> Iterator[None]:
     """Raise a psycopg error as the SQLAlchemy DBAPIError subclass it maps to (OperationalError
-    for a lost connection, IntegrityError, ...), as if SQLAlchemy had run the statement."""
+    for a lost connection, IntegrityError, ...), as if SQLAlchemy had run the statement. A
+    connection that is closed, or read-only (the engine's handle_error hook is not run here),
+    is invalidated, so the retry takes a new one."""
     dbapi = connection.dialect.dbapi
     try:
         yield
     except dbapi.Error as error:
-        invalidated = bool(getattr(connection.connection.driver_connection, "closed", False))
+        closed = bool(getattr(connection.connection.driver_connection, "closed", False))
+        invalidated = closed or is_read_only(error)
         if invalidated:
             connection.invalidate(error)
         raise exc.DBAPIError.instance(

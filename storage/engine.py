@@ -66,10 +66,16 @@ def refusal(error: exc.DBAPIError) -> str | None:
     return REFUSALS.get(state) or REFUSALS.get(state[:2])
 
 
+def is_read_only(driver_error: BaseException) -> bool:
+    """A driver error saying this session's transactions are read-only: it talks to a standby,
+    or its role was made read-only. Only a new connection can get past it."""
+    return getattr(driver_error, "sqlstate", None) == "25006"
+
+
 def _read_only_is_a_disconnect(context) -> None:
     """A read-only transaction means this session talks to a standby: drop the pool, so the
     retry connects again (to the promoted primary, or with the role's restored settings)."""
-    if getattr(context.original_exception, "sqlstate", None) == "25006":
+    if is_read_only(context.original_exception):
         context.is_disconnect = True
 
 

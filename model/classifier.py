@@ -25,7 +25,7 @@ from model.buckets import BucketRunner
 from model.checkpoint import CheckpointMeta, model_version, validate
 from model.encoding import Encoded, Encoder
 from model.errors import CheckpointError
-from model.pooled_head import PooledHead, pool
+from model.pooled_head import PooledHead, pooled_features
 from model.settings import ModelSettings
 from reviewbot.messages import Label, Language, Prediction
 
@@ -155,11 +155,7 @@ class Classifier:
         if self.pooling is None:
             logits = self.model(input_ids=input_ids, attention_mask=mask).logits.float()
             return torch.softmax(logits, dim=-1)[:, self.positive_index]
-        # Only the last layer is needed unless the pooling reads earlier ones too.
-        deeper = self.pooling.layers != (-1,)
-        outputs = self.model(input_ids=input_ids, attention_mask=mask, output_hidden_states=deeper)
-        hidden = outputs.hidden_states if deeper else (outputs.last_hidden_state,)
-        return self.head(pool(hidden, mask, self.pooling))
+        return self.head(pooled_features(self.model, input_ids, mask, self.pooling))
 
     def score(self, encoded: Encoded) -> list[Prediction]:
         p_positive = self.probabilities(encoded.ids)

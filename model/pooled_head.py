@@ -24,6 +24,18 @@ def pool(
     return torch.cat(parts, dim=-1)
 
 
+def pooled_features(
+    encoder: torch.nn.Module, input_ids: torch.Tensor, mask: torch.Tensor, pooling: Pooling
+) -> torch.Tensor:
+    """The encoder run on a padded batch and its hidden states pooled: what the head reads, the
+    same when serving, fitting the head and fine-tuning under it. Only the last layer is asked
+    for unless the pooling reads earlier ones too."""
+    deeper = pooling.layers != (-1,)
+    outputs = encoder(input_ids=input_ids, attention_mask=mask, output_hidden_states=deeper)
+    hidden = outputs.hidden_states if deeper else (outputs.last_hidden_state,)
+    return pool(hidden, mask, pooling)
+
+
 class PooledHead(torch.nn.Module):
     """Logistic regression on pooled features: P(positive) = sigmoid(features . weight + bias)."""
 

@@ -28,7 +28,7 @@ from transformers import (
     TrainingArguments,
 )
 
-from model.pooled_head import PooledHead, pool
+from model.pooled_head import PooledHead, pooled_features
 from model.pooling import Pooling
 from training.data import Examples
 from training.progress import progress
@@ -77,7 +77,6 @@ class PooledClassifier(torch.nn.Module):
     def __init__(self, encoder: torch.nn.Module, head: PooledHead, pooling: Pooling) -> None:
         super().__init__()
         self.encoder, self.head, self.pooling = encoder, head, pooling
-        self.deeper = pooling.layers != (-1,)
 
     def forward(
         self,
@@ -85,11 +84,8 @@ class PooledClassifier(torch.nn.Module):
         attention_mask: torch.Tensor,
         labels: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
-        outputs = self.encoder(
-            input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=self.deeper
-        )
-        hidden = outputs.hidden_states if self.deeper else (outputs.last_hidden_state,)
-        logit = self.head.logits(pool(hidden, attention_mask, self.pooling))
+        features = pooled_features(self.encoder, input_ids, attention_mask, self.pooling)
+        logit = self.head.logits(features)
         result = {"logits": torch.stack([torch.zeros_like(logit), logit], dim=-1)}
         if labels is not None:
             result["loss"] = torch.nn.functional.binary_cross_entropy_with_logits(

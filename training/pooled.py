@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from model.classifier import pad_rows, plan_batches
-from model.pooled_head import PooledHead, pool
+from model.pooled_head import PooledHead, pooled_features
 from model.pooling import Pooling
 from training.progress import progress
 
@@ -59,19 +59,17 @@ def features(
     device = next(encoder.parameters()).device
     width = encoder.config.hidden_size * len(pooling.layers)
     result = np.empty((len(ids), width), dtype=np.float32)
-    deeper = pooling.layers != (-1,)
     with progress() as bars, torch.inference_mode():
         task = bars.add_task(description, total=len(ids))
         for batch in plan_batches([len(row) for row in ids], BATCH_TOKENS, FEATURE_BATCH):
             input_ids, mask = pad_rows([ids[i] for i in batch], pad_id)
-            mask_tensor = torch.from_numpy(mask).to(device)
-            outputs = encoder(
-                input_ids=torch.from_numpy(input_ids).to(device),
-                attention_mask=mask_tensor,
-                output_hidden_states=deeper,
+            features = pooled_features(
+                encoder,
+                torch.from_numpy(input_ids).to(device),
+                torch.from_numpy(mask).to(device),
+                pooling,
             )
-            hidden = outputs.hidden_states if deeper else (outputs.last_hidden_state,)
-            result[batch] = pool(hidden, mask_tensor, pooling).cpu().numpy()
+            result[batch] = features.cpu().numpy()
             bars.advance(task, len(batch))
     return result
 

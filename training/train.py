@@ -64,8 +64,9 @@ def repeat_weighted(
         return examples
     repeats = np.floor(weights).astype(int)
     rng = np.random.default_rng(seed)
+    sources = np.asarray(examples.sources)
     for source, weight in source_weights.items():
-        rows = np.flatnonzero(np.asarray(examples.sources) == source)
+        rows = np.flatnonzero(sources == source)
         extra = round((weight - np.floor(weight)) * len(rows))
         repeats[rng.choice(rows, size=extra, replace=False)] += 1
     return examples.subset(np.repeat(np.arange(len(examples)), repeats))

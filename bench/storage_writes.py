@@ -5,11 +5,12 @@ an empty database flatters every write), then batches of --batch-size (256; the 
 batches reach its read_max_reviews, 1,024) are timed against baselines measured in the same
 run: batches of the same shape with random (UUIDv4) review ids, as the front-ends made them
 before they made time-ordered UUIDv7s, in a database of its own; and one review per
-transaction (what a writer without batching does). Then the same batches again (a redelivery, all duplicates). Prints rows/s, per-batch
-latency percentiles, the ratio to the baseline, and the CPU time per row of the writer and of the
-Postgres server processes serving it (read from /proc: the server must run on this host for
-that figure), with the rate one writer would reach on idle cores (1e6 / core-µs per row): on
-a shared machine the measured rate says more about the neighbours than about the code.
+transaction (what a writer without batching does). Then the same batches again (a
+redelivery, all duplicates). Prints rows/s, per-batch latency percentiles, the ratio to the
+baseline, and the CPU time per row of the writer and of the Postgres server processes serving
+it (read from /proc: the server must run on this host for that figure), with the rate one
+writer would reach on idle cores (1e6 / core-µs per row): on a shared machine the measured
+rate says more about the neighbours than about the code.
 
     nice python bench/storage_writes.py
     nice python bench/storage_writes.py --batches 40 --history 0 --postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/test

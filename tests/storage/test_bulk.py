@@ -110,6 +110,12 @@ def test_copy_errors_are_classified_like_sqlalchemys_own(database_url):
             with pytest.raises(exc.DBAPIError) as bad:
                 bulk._copy(connection, "COPY t_copy (n) FROM STDIN", [("not a number",)])
         assert not is_unavailable(bad.value)
+        with engine.connect() as connection, connection.begin():
+            connection.exec_driver_sql("CREATE TEMPORARY TABLE t_copy (n integer)")
+            # binary: the client packs the value and refuses it itself, as bad data too
+            with pytest.raises(exc.DataError) as bad:
+                bulk._copy(connection, "COPY t_copy (n) FROM STDIN", [("x",)], types=[23])
+        assert not is_unavailable(bad.value)
 
         with engine.connect() as connection:
             pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
@@ -162,9 +168,10 @@ def test_a_new_batch_is_copied_into_its_tables_and_a_redelivered_one_is_upserted
     statements = []
     real_copy = bulk._copy
 
-    def recording_copy(connection, statement, rows):
+    def recording_copy(connection, statement, rows, types=None):
         statements.append(statement.split()[1])
-        real_copy(connection, statement, rows)
+        assert types is not None  # the columns' types were read: a binary COPY
+        real_copy(connection, statement, rows, types)
 
     monkeypatch.setattr(bulk, "_copy", recording_copy)
     classified, failed = verdict(0.9), verdict(None, error="model failed")

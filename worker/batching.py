@@ -9,6 +9,7 @@ stragglers. Under load the batch fills from what piled up while the previous one
 
 import time
 
+from worker.leases import Leases
 from worker.settings import WorkerSettings
 from worker.stream import Entry, ReviewStream
 
@@ -28,9 +29,10 @@ def estimated_tokens(entry: Entry) -> int:
 
 
 class Collector:
-    def __init__(self, stream: ReviewStream, settings: WorkerSettings) -> None:
+    def __init__(self, stream: ReviewStream, settings: WorkerSettings, leases: Leases) -> None:
         self.stream = stream
         self.settings = settings
+        self.leases = leases
         self._next_reclaim = 0.0
 
     def collect(self) -> list[Entry]:
@@ -71,4 +73,7 @@ class Collector:
             return []
         # Half the idle limit: an entry of a dead consumer waits at most 1.5 x claim_idle_ms.
         self._next_reclaim = now + self.settings.claim_idle_ms / 2000
+        # This worker's own held entries first, or a stalled lease thread would let it take
+        # them back from itself and count a delivery each (leases.py).
+        self.leases.renew()
         return self.stream.reclaim(self.settings.read_max_reviews)

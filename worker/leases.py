@@ -5,6 +5,11 @@ model, a database that is down for minutes while acks are held) must not be recl
 classified twice, so a background thread resets the idle time of every held entry every
 third of claim_idle_ms. A worker that dies stops doing this, which is exactly when its entries
 should be reclaimed.
+
+The worker's own collector renews them too, just before it reclaims (batching.py): a thread
+can be held up longer than its period (a C extension holding the GIL: lingua loading its
+n-gram models on first use held it 2.3-3.3 s, measured with py-spy --gil), and the worker
+must never take back, and count as delivered again, what it is still working on itself.
 """
 
 import logging
@@ -36,6 +41,12 @@ class Leases:
         with self._lock:
             self._held.difference_update(entry_ids)
 
+    def renew(self) -> None:
+        """Reset the idle time of every held entry now."""
+        with self._lock:
+            held = list(self._held)
+        self.stream.keep(held)
+
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
@@ -43,9 +54,7 @@ class Leases:
     def _run(self) -> None:
         period = self.stream.settings.claim_idle_ms / 3000
         while not self._stop.wait(period):
-            with self._lock:
-                held = list(self._held)
             try:
-                self.stream.keep(held)
+                self.renew()
             except Exception as exc:  # noqa: BLE001 - retried next period; Redis may be restarting
-                log.warning("could not renew %d leases: %s", len(held), exc)
+                log.warning("could not renew the leases of %d entries: %s", len(self._held), exc)

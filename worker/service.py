@@ -85,8 +85,8 @@ class Worker:
         self.stream = stream
         self.settings = settings
         self.store = store
-        self.collector = Collector(stream, settings)
         self.leases = Leases(stream)
+        self.collector = Collector(stream, settings, self.leases)
         self.stop = threading.Event()
         self._to_score: queue.Queue[Batch | None] = queue.Queue(maxsize=1)
         self._to_write: queue.Queue[Batch | None] = queue.Queue(maxsize=1)

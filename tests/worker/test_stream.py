@@ -7,6 +7,8 @@ import pytest
 from reviewbot.connection import connect_worker
 from reviewbot.messages import Review, Source, Verdict
 from reviewbot.protocol import RATE_KEY, review_fields
+from worker.batching import Collector
+from worker.leases import Leases
 from worker.settings import WorkerSettings
 from worker.stream import Finish, ReviewStream
 
@@ -63,6 +65,25 @@ def test_reclaim_goes_on_where_the_last_call_stopped(stream):
         stream.keep(mine)
         claimed += [entry.entry_id for entry in stream.reclaim(1)]
     assert claimed == [stranded]
+
+
+def test_a_worker_whose_lease_thread_stalls_does_not_reclaim_its_own_entries(stream):
+    """The lease thread never runs here (as when a C extension holds the GIL for seconds):
+    the collector renews the worker's held entries before it reclaims, so it takes back only
+    what a dead consumer left, and its own entries stay delivered once."""
+    add(stream, 4)
+    mine = deliver(stream, "me", 3)
+    [stranded] = deliver(stream, "dead", 1)
+    leases = Leases(stream)  # not started: stalled
+    leases.hold(mine)
+    time.sleep(0.3)  # three times claim_idle_ms
+    collected = Collector(stream, stream.settings, leases).collect()
+    assert [entry.entry_id for entry in collected] == [stranded]
+    pending = stream.redis.xpending_range(stream.settings.stream, stream.settings.group, "-", "+", 9)
+    assert {p["message_id"]: p["times_delivered"] for p in pending} == {
+        **dict.fromkeys(mine, 1),
+        stranded: 2,
+    }
 
 
 def test_the_dead_letter_stream_is_capped(redis_url):

@@ -6,7 +6,9 @@ batches reach its read_max_reviews, 1,024) are timed against baselines measured 
 run: batches of the same shape with random (UUIDv4) review ids, as the front-ends made them
 before they made time-ordered UUIDv7s, in a database of its own; and one review per
 transaction (what a writer without batching does). Then the same batches again (a
-redelivery, all duplicates). Prints rows/s, per-batch latency percentiles, the ratio to the
+redelivery, all duplicates). Postgres also times as many new batches COPYed as text, right
+after the binary ones in the same database (what storage/bulk.py did before its COPY went
+binary). Prints rows/s, per-batch latency percentiles, the ratio to the
 baseline, and the CPU time per row of the writer and of the Postgres server processes serving
 it (read from /proc: the server must run on this host for that figure), with the rate one
 writer would reach on idle cores (1e6 / core-µs per row): on a shared machine the measured
@@ -32,7 +34,7 @@ import numpy as np
 import sqlalchemy
 
 from reviewbot.messages import Label, Language, Prediction, Review, Source, Verdict, new_review_id
-from storage import migrate, open_store
+from storage import bulk, migrate, open_store
 from storage.engine import make_engine
 
 #: Names the bench's Postgres connections, whose server processes' CPU time it reads.
@@ -129,6 +131,17 @@ def timed_batches(store, batches: list[list[Verdict]]) -> Run:
     return Run(rows / elapsed, latencies, 1e6 * cpu / rows, 1e6 * server / rows)
 
 
+@contextmanager
+def text_copy():
+    """COPY as text: without the column types, storage/bulk.py leaves the format to the server."""
+    binary = bulk._copy_types
+    bulk._copy_types = lambda connection, table: None
+    try:
+        yield
+    finally:
+        bulk._copy_types = binary
+
+
 def percentiles(latencies: list[float]) -> str:
     p50, p95, p99 = np.percentile(latencies, [50, 95, 99])
     return f"p50 {p50:7.2f} ms  p95 {p95:7.2f} ms  p99 {p99:7.2f} ms"
@@ -178,6 +191,12 @@ def bench(name: str, urls: dict[str, str], args, rng) -> None:
     store = with_history(urls["v7"], "v7", args, rng)
     batches = [make_verdicts(args.batch_size, rng) for _ in range(args.batches)]
     batched = timed_batches(store, batches)
+    text = None
+    if store.engine.dialect.name == "postgresql":
+        with text_copy():
+            text = timed_batches(
+                store, [make_verdicts(args.batch_size, rng) for _ in range(args.batches)]
+            )
     redelivered = timed_batches(store, batches)
     single = timed_batches(store, [[v] for v in make_verdicts(args.baseline_rows, rng)])
     store.close()
@@ -193,6 +212,8 @@ def bench(name: str, urls: dict[str, str], args, rng) -> None:
         f" ({args.batches * size} rows), baseline {args.baseline_rows} rows"
     )
     print(batched.line(f"batched {size}"))
+    if text is not None:
+        print(text.line("  with text COPY"))
     print(random_ids.line("  with UUIDv4 ids"))
     print(redelivered.line(f"redelivered {size}"))
     print(single.line("baseline 1 per txn"))
@@ -201,6 +222,8 @@ def bench(name: str, urls: dict[str, str], args, rng) -> None:
         f"(median batch {statistics.median(batched.latencies):.1f} ms for {size} rows)\n"
         f"  UUIDv7 / UUIDv4 ids {batched.rate / random_ids.rate:9.1f} x"
     )
+    if text is not None:
+        print(f"  binary / text COPY  {batched.rate / text.rate:9.2f} x")
 
 
 def main() -> None:

@@ -123,26 +123,37 @@ def insert(
     if not values:
         return
     rows = bulk.rows(values)
-    name = bulk.table.name
-    columns = ", ".join(bulk.columns)
     if connection.dialect.name == "postgresql":
-        types = _copy_types(connection, bulk)
-        if _copied_directly(connection, name, columns, rows, types):
-            return
-        stage = STAGE_PREFIX + name
-        connection.exec_driver_sql(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} "
-            f"(LIKE {name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-        )
-        _copy(connection, f"COPY {stage} ({columns}) FROM STDIN", rows, types)
-        connection.exec_driver_sql(
-            f"INSERT INTO {name} AS t ({columns}) SELECT {columns} FROM {stage} "
-            f"ON CONFLICT {on_conflict}"
-        )
+        try:
+            _copy_or_upsert(connection, bulk, rows, on_conflict)
+        except exc.DBAPIError:
+            bulk.copy_types = None  # read again: a migration may have changed a column's type
+            raise
         return
+    name, columns = bulk.table.name, ", ".join(bulk.columns)
     marks = ", ".join("?" for _ in bulk.columns)
     connection.exec_driver_sql(
         f"INSERT INTO {name} AS t ({columns}) VALUES ({marks}) ON CONFLICT {on_conflict}", rows
+    )
+
+
+def _copy_or_upsert(
+    connection: Connection, bulk: BulkTable, rows: list[tuple], on_conflict: str
+) -> None:
+    name = bulk.table.name
+    columns = ", ".join(bulk.columns)
+    types = _copy_types(connection, bulk)
+    if _copied_directly(connection, name, columns, rows, types):
+        return
+    stage = STAGE_PREFIX + name
+    connection.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} "
+        f"(LIKE {name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    )
+    _copy(connection, f"COPY {stage} ({columns}) FROM STDIN", rows, types)
+    connection.exec_driver_sql(
+        f"INSERT INTO {name} AS t ({columns}) SELECT {columns} FROM {stage} "
+        f"ON CONFLICT {on_conflict}"
     )
 
 

@@ -192,3 +192,22 @@ def test_a_new_batch_is_copied_into_its_tables_and_a_redelivered_one_is_upserted
     ids = [v.review.id for v in (classified, failed, new)]
     assert reviews == dict.fromkeys(ids)
     assert p == dict(zip(ids, [0.9, 0.2, 0.3], strict=True))
+
+
+@pytest.mark.parametrize("empty_database_url", ["postgres"], indirect=True)
+def test_a_column_type_changed_under_a_running_store_fails_one_batch_then_is_read_again(store):
+    """Binary COPY sends each value in the column type read at the first batch. A migration
+    that changes a type while the store runs fails the next batch as a protocol error, which
+    reads as "unavailable" (the worker holds its acks and retries), and makes the store read
+    the types again, so the retry is stored."""
+    from storage import StoreUnavailable
+
+    store.save_verdicts([verdict(0.9)])
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE predictions ALTER COLUMN n_tokens TYPE bigint")
+    retried = verdict(0.8)
+    with pytest.raises(StoreUnavailable):
+        store.save_verdicts([retried])
+    store.save_verdicts([retried])
+    with store.session() as session:
+        assert session.get(ReviewRow, retried.review.id) is not None

@@ -198,7 +198,9 @@ def _copy(
     it as text, and the server reads it without parsing (a batch of 256 predictions: 4.7 ->
     1.0 µs a row in the client, 20.3 -> 13.7 µs a row for the whole COPY). The values must be
     of their column's Python type, which the typed messages make them; a value that is not is
-    refused here as bad data (DataError), as the server refuses it in text."""
+    refused here as bad data (DataError), as the server refuses it in text. One exception:
+    psycopg packs an int past 2**31 into an int4 column without complaint, truncated; the
+    integer columns written here hold counts (characters, tokens, batch sizes) far below it."""
     driver = connection.connection.driver_connection
     if types is not None:
         statement += " (FORMAT BINARY)"

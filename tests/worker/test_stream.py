@@ -71,12 +71,15 @@ def test_a_worker_whose_lease_thread_stalls_does_not_reclaim_its_own_entries(str
     """The lease thread never runs here (as when a C extension holds the GIL for seconds):
     the collector renews the worker's held entries before it reclaims, so it takes back only
     what a dead consumer left, and its own entries stay delivered once."""
+    # 500 ms, not the fixture's 100: a busy machine may pause this thread between the renewal
+    # and the reclaim, and that pause must stay far below the idle limit.
+    stream.settings = WorkerSettings(claim_idle_ms=500)
     add(stream, 4)
     mine = deliver(stream, "me", 3)
     [stranded] = deliver(stream, "dead", 1)
     leases = Leases(stream)  # not started: stalled
     leases.hold(mine)
-    time.sleep(0.3)  # three times claim_idle_ms
+    time.sleep(1.0)  # twice claim_idle_ms
     collected = Collector(stream, stream.settings, leases).collect()
     assert [entry.entry_id for entry in collected] == [stranded]
     pending = stream.redis.xpending_range(stream.settings.stream, stream.settings.group, "-", "+", 9)

@@ -135,7 +135,7 @@ def timed_batches(store, batches: list[list[Verdict]]) -> Run:
 def text_copy():
     """COPY as text: without the column types, storage/bulk.py leaves the format to the server."""
     binary = bulk._copy_types
-    bulk._copy_types = lambda connection, table: None
+    bulk._copy_types = lambda connection, bulk_table: None
     try:
         yield
     finally:

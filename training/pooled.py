@@ -63,13 +63,13 @@ def features(
         task = bars.add_task(description, total=len(ids))
         for batch in plan_batches([len(row) for row in ids], BATCH_TOKENS, FEATURE_BATCH):
             input_ids, mask = pad_rows([ids[i] for i in batch], pad_id)
-            features = pooled_features(
+            pooled = pooled_features(
                 encoder,
                 torch.from_numpy(input_ids).to(device),
                 torch.from_numpy(mask).to(device),
                 pooling,
             )
-            result[batch] = features.cpu().numpy()
+            result[batch] = pooled.cpu().numpy()
             bars.advance(task, len(batch))
     return result
 

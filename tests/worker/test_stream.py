@@ -82,7 +82,9 @@ def test_a_worker_whose_lease_thread_stalls_does_not_reclaim_its_own_entries(str
     time.sleep(1.0)  # twice claim_idle_ms
     collected = Collector(stream, stream.settings, leases).collect()
     assert [entry.entry_id for entry in collected] == [stranded]
-    pending = stream.redis.xpending_range(stream.settings.stream, stream.settings.group, "-", "+", 9)
+    pending = stream.redis.xpending_range(
+        stream.settings.stream, stream.settings.group, "-", "+", 9
+    )
     assert {p["message_id"]: p["times_delivered"] for p in pending} == {
         **dict.fromkeys(mine, 1),
         stranded: 2,

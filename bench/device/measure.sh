@@ -40,11 +40,15 @@ unpack_kit() {
         return 3
     fi
     mkdir -p "$KIT_HOME/bin"
-    cat "$PARTS"/kit.tgz.part-* | tar xz -C "$KIT_HOME" || return 3
+    # The parts kit.sha256 names, in its order (a stray part from another pack is left out).
+    (cd "$PARTS" && cat $(awk '{print $2}' kit.sha256)) | tar xz -C "$KIT_HOME" || return 3
     # The console script pip would have written: the repository itself is on PYTHONPATH.
     printf '#!/bin/sh\nexec python3 -c "from reviewbot.cli import app; app(prog_name=\\"reviewbot\\")" "$@"\n' \
         >"$KIT_HOME/bin/reviewbot"
-    chmod +x "$KIT_HOME/bin/reviewbot"
+    # The image promises python3 only; bench/full_finetune_bilingual.sh calls `python`.
+    # (A script, not a link: a link to a venv's python3 would lose the venv.)
+    command -v python >/dev/null || printf '#!/bin/sh\nexec python3 "$@"\n' >"$KIT_HOME/bin/python"
+    chmod +x "$KIT_HOME/bin/"*
     touch "$KIT_HOME/.unpacked"
 }
 

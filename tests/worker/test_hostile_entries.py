@@ -2,21 +2,14 @@
 result key of the wrong type. Each is answered, and nothing is copied or dropped silently."""
 
 import logging
-import time
 
 import redis
 
 from reviewbot.messages import Review, Source
 from reviewbot.protocol import parse_verdict, result_key, review_fields
 from storage import open_store
+from tests.waiting import wait_until
 from worker import metrics
-
-
-def wait_until(condition, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_invisible_text_added_behind_the_clients_back_is_empty(

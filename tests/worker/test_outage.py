@@ -16,14 +16,8 @@ from reviewbot.messages import Review, Source
 from storage import migrate, open_store
 from storage.engine import make_engine
 from tests.conftest import postgres_schema_url
+from tests.waiting import wait_until
 from worker import metrics
-
-
-def wait_until(condition, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_database_outage_holds_acks_then_recovers(

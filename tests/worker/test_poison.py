@@ -2,7 +2,6 @@
 stream."""
 
 import json
-import time
 
 import pytest
 import redis
@@ -10,6 +9,7 @@ import redis
 from reviewbot.messages import Review, Source
 from reviewbot.protocol import parse_verdict, result_key, review_fields
 from storage import StoreUnavailable
+from tests.waiting import wait_until
 
 POISON = "this exact text breaks the model"
 
@@ -31,13 +31,6 @@ class PoisonedClassifier:
 
     def predict(self, texts):
         return self._classifier.score(self.encode(texts))
-
-
-def wait_until(condition, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_poison_review_is_isolated_then_dead_lettered(redis_url, worker_settings, running_worker):

@@ -8,7 +8,8 @@ def worker_command(
         None,
         "--processes",
         "-p",
-        help="Worker processes (default: REVIEWBOT_WORKER_PROCESSES; 0 = one per GPU, else 1).",
+        help="Worker processes (default: REVIEWBOT_WORKER_PROCESSES; 0 = up to 4 per GPU, one per "
+        "4 cores; 1 without a GPU).",
     ),
     store: bool = typer.Option(
         True, "--store/--no-store", help="Save verdicts in the history database."

@@ -54,7 +54,8 @@ class WorkerSettings(StreamSettings, RenamedVariables):
     #: While Redis or the database stays down, one "still down" log line every this many
     #: seconds (besides one when it goes down and one when it is back).
     outage_log_every_s: float = Field(60.0, gt=0)
-    #: Worker processes; 0: one per CUDA GPU, or 1 without a GPU.
+    #: Worker processes; 0: per CUDA GPU one per 4 cores of its share, 1 to 4 (pool.py), or 1
+    #: without a GPU.
     processes: int = Field(0, ge=0)
     #: Port of /healthz and /metrics (process i of a pool uses port + i); 0 turns them off.
     metrics_port: int = Field(9464, ge=0)

@@ -8,7 +8,12 @@ before they made time-ordered UUIDv7s, in a database of its own; and one review 
 transaction (what a writer without batching does). Then the same batches again (a
 redelivery, all duplicates). Postgres also times as many new batches COPYed as text, right
 after the binary ones in the same database (what storage/bulk.py did before its COPY went
-binary). Prints rows/s, per-batch latency percentiles, the ratio to the
+binary). With --writers N (4 by default; 0 skips it), N processes then write batches to one
+SQLite file at once, pausing --writer-gap-ms between batches as a worker process does while its
+other stages run: their total rows/s and every batch's latency, its wait for the write lock
+included, with the writers taking turns (storage/write_turns.py) and, as the baseline in the
+same run, waiting in SQLite's busy handler as storage/ did before. Prints rows/s, per-batch
+latency percentiles, the ratio to the
 baseline, and the CPU time per row of the writer and of the Postgres server processes serving
 it (read from /proc: the server must run on this host for that figure), with the rate one
 writer would reach on idle cores (1e6 / core-µs per row): on a shared machine the measured
@@ -19,6 +24,7 @@ rate says more about the neighbours than about the code.
 """
 
 import argparse
+import multiprocessing
 import os
 import statistics
 import tempfile
@@ -226,6 +232,60 @@ def bench(name: str, urls: dict[str, str], args, rng) -> None:
         print(f"  binary / text COPY  {batched.rate / text.rate:9.2f} x")
 
 
+def concurrent_writer(url: str, args, seed: int, turns: bool, start, results) -> None:
+    """One of --writers processes: its batches, after the others are ready, one gap apart."""
+    store = open_store(url)
+    if not turns:  # the baseline: waits in SQLite's busy handler, as before write_turns.py
+        store._turns = None
+    rng = np.random.default_rng(seed)
+    batches = [make_verdicts(args.batch_size, rng) for _ in range(args.batches)]
+    start.wait()
+    latencies, started = [], time.perf_counter()
+    for batch in batches:
+        time.sleep(args.writer_gap_ms / 1000)
+        t0 = time.perf_counter()
+        store.save_verdicts(batch)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    results.put((started, time.perf_counter(), latencies))
+    store.close()
+
+
+def concurrent_writes(args, turns: bool) -> tuple[float, list[float]]:
+    """Total rows/s of --writers processes on one new SQLite file, and their batch latencies."""
+    spawn = multiprocessing.get_context("spawn")
+    with sqlite_database() as url:
+        open_store(url).close()  # created and migrated once, before the writers race for it
+        start, results = spawn.Barrier(args.writers + 1), spawn.Queue()
+        writers = [
+            spawn.Process(target=concurrent_writer, args=(url, args, i, turns, start, results))
+            for i in range(args.writers)
+        ]
+        for writer in writers:
+            writer.start()
+        start.wait()
+        runs = [results.get() for _ in writers]
+        for writer in writers:
+            writer.join()
+    elapsed = max(end for _, end, _ in runs) - min(begin for begin, _, _ in runs)
+    latencies = [ms for _, _, run in runs for ms in run]
+    return args.writers * args.batches * args.batch_size / elapsed, latencies
+
+
+def bench_concurrent(args) -> None:
+    baseline = concurrent_writes(args, turns=False)
+    turns = concurrent_writes(args, turns=True)
+    print(
+        f"\nSQLite, {args.writers} writer processes at once, {args.batches} batches of"
+        f" {args.batch_size} each, {args.writer_gap_ms:g} ms between a writer's batches"
+    )
+    for label, (rate, latencies) in (("taking turns", turns), ("busy handler", baseline)):
+        print(
+            f"  {label:<20}{rate:9.0f} rows/s  {percentiles(latencies)}"
+            f"  max {max(latencies):7.2f} ms"
+        )
+    print(f"  turns / busy handler{turns[0] / baseline[0]:9.2f} x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=40)
@@ -239,11 +299,22 @@ def main() -> None:
     parser.add_argument(
         "--postgres-url", default=DEFAULT_POSTGRES, help="empty string: skip Postgres"
     )
+    parser.add_argument(
+        "--writers", type=int, default=4, help="SQLite writer processes at once (0: skip)"
+    )
+    parser.add_argument(
+        "--writer-gap-ms",
+        type=float,
+        default=20.0,
+        help="pause between one writer's batches (a worker's other stages)",
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(0)
 
     with sqlite_database() as v7, sqlite_database() as v4:
         bench("SQLite (WAL, synchronous=NORMAL)", {"v7": v7, "v4": v4}, args, rng)
+    if args.writers:
+        bench_concurrent(args)
     if args.postgres_url:
         try:
             with (

@@ -1,5 +1,6 @@
 """The Store: what the worker, the bots and the admin commands read and write."""
 
+import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +24,8 @@ from storage.schema import (
     PredictionRow,
     ReviewRow,
 )
+from storage.settings import StorageSettings
+from storage.write_turns import WriteTurns
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +65,21 @@ class Store:
             table.name: bulk.BulkTable(table, engine.dialect)
             for table in (ReviewRow.__table__, PredictionRow.__table__)
         }
-        # SQLite files: the batch writes' checkpoints run in a thread, not in their commits.
+        # SQLite files: the batch writes' checkpoints run in a thread, not in their commits,
+        # and writers take turns through a file lock instead of SQLite's sleeps (write_turns.py).
         database = engine.url.database
-        self._checkpoints = (
-            Checkpointer(database)
-            if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
-            else None
+        sqlite_file = engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
+        self._checkpoints = Checkpointer(database) if sqlite_file else None
+        self._turns = (
+            WriteTurns(database, StorageSettings().sqlite_busy_timeout_s) if sqlite_file else None
         )
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """A transaction that writes: on a SQLite file, in this writer's turn (write_turns.py)."""
+        turn = self._turns.turn() if self._turns else contextlib.nullcontext()
+        with turn, self._session.begin() as session:
+            yield session
 
     # -- the worker's writes ---------------------------------------------------------------
 
@@ -95,7 +106,7 @@ class Store:
             for v in verdicts
             if v.prediction is not None
         ]
-        with self._session.begin() as session:
+        with self._writing() as session:
             # One statement per table (bulk.py): ~4x the rows/s of the ORM's executemany.
             connection = session.connection()
             bulk.insert(
@@ -117,7 +128,7 @@ class Store:
             _prediction_values(review_id, p, served=False, latency_ms=None, batch_size=None, at=now)
             for review_id, p in pairs
         ]
-        with self._session.begin() as session:
+        with self._writing() as session:
             self._insert_predictions(session, rows)
         self._written()
 
@@ -143,7 +154,7 @@ class Store:
     def mark_replied(self, review_ids: Sequence[str], at: datetime | None = None) -> None:
         """Record when the person got the answer; the first reply time stays."""
         at = at or datetime.now(UTC)
-        with self._session.begin() as session:
+        with self._writing() as session:
             for chunk in _chunks(review_ids):
                 session.execute(
                     update(ReviewRow)
@@ -172,7 +183,7 @@ class Store:
                 "metrics": stmt.excluded.metrics,
             },
         )
-        with self._session.begin() as session:
+        with self._writing() as session:
             session.execute(stmt)
 
     @_translating_errors
@@ -192,7 +203,7 @@ class Store:
             index_elements=[FeedbackRow.review_id, FeedbackRow.user_id],
             set_={"label": stmt.excluded.label, "created_at": stmt.excluded.created_at},
         )
-        with self._session.begin() as session:
+        with self._writing() as session:
             if session.get(ReviewRow, review_id) is None:
                 raise KeyError(f"no stored review {review_id!r}")
             session.execute(stmt)
@@ -200,7 +211,7 @@ class Store:
     @_translating_errors
     def remove_feedback(self, review_id: str, user_id: str) -> bool:
         """Withdraw a person's feedback on a review (a reaction taken back); whether there was one."""
-        with self._session.begin() as session:
+        with self._writing() as session:
             removed = session.execute(
                 delete(FeedbackRow).where(
                     FeedbackRow.review_id == review_id, FeedbackRow.user_id == user_id
@@ -213,7 +224,7 @@ class Store:
     @_translating_errors
     def set_opted_out(self, source: Source, user_id: str, opted_out: bool) -> None:
         """Record /optout (True) or /optin (False) of a person on a platform; idempotent."""
-        with self._session.begin() as session:
+        with self._writing() as session:
             if not opted_out:
                 session.execute(
                     delete(OptOutRow).where(
@@ -247,7 +258,7 @@ class Store:
         source = Source(source)
         own = select(ReviewRow.id).where(ReviewRow.source == source, ReviewRow.user_id == user_id)
         on_platform = select(ReviewRow.id).where(ReviewRow.source == source)
-        with self._session.begin() as session:
+        with self._writing() as session:
             ids = list(session.scalars(own))
             # Explicit deletes rather than relying on ON DELETE CASCADE, which SQLite only
             # honours on connections that enabled foreign keys.
@@ -351,7 +362,7 @@ class Store:
             created_at=datetime.now(UTC),
             revoked_at=None,
         )
-        with self._session.begin() as session:
+        with self._writing() as session:
             session.add(row)
             session.flush()
             return _to_api_key(row)
@@ -376,7 +387,7 @@ class Store:
     def revoke_api_key(self, key_id: str) -> bool:
         """Revoke a key by its id or prefix; False when no active key matches. Raises
         ValueError when a prefix matches several keys."""
-        with self._session.begin() as session:
+        with self._writing() as session:
             rows = session.scalars(
                 select(ApiKeyRow).where(
                     ApiKeyRow.revoked_at.is_(None),
@@ -497,7 +508,7 @@ class Store:
             )
             .values(text=None, chat_id=None, user_id=None, message_id=None)
         )
-        with self._session.begin() as session:
+        with self._writing() as session:
             return session.execute(stmt).rowcount
 
     def session(self, write: bool = False) -> Session:
@@ -509,6 +520,8 @@ class Store:
     def close(self) -> None:
         if self._checkpoints is not None:
             self._checkpoints.close()
+        if self._turns is not None:
+            self._turns.close()
         self.engine.dispose()
 
     def __enter__(self) -> Self:

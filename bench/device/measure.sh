@@ -5,6 +5,7 @@
 #   bash bench/device/measure.sh check      # which parts have landed; the machine's torch and GPU
 #   bash bench/device/measure.sh worker     # the CUDA-graph tests, then bench/worker_throughput.py
 #   bash bench/device/measure.sh worker4    # the same bench with 4 worker processes on the GPU
+#                                           # (workerN: N processes; worker8 and so on)
 #   bash bench/device/measure.sh finetune   # bench/full_finetune_bilingual.sh in bf16
 #
 # Order of effects: the parts carried by earlier calls stay in .device/ while the machine is
@@ -65,14 +66,15 @@ check)
     report_machine | tee "$OUT/check.txt"
     ls -la "$PARTS" | tee -a "$OUT/check.txt"
     ;;
-worker | worker4)
+worker | worker[0-9]*)
     use_kit
     report_machine >"$OUT/$step.txt"
     if [ "$step" = worker ]; then
         python3 -m pytest tests/model/test_buckets.py -q -p no:cacheprovider 2>&1 | tail -5 \
             | tee -a "$OUT/$step.txt"
     fi
-    processes=$([ "$step" = worker4 ] && echo 4 || echo 1)
+    processes=${step#worker}
+    processes=${processes:-1}
     # shellcheck disable=SC2086
     python3 bench/worker_throughput.py --worker-processes "$processes" \
         ${WORKER_ARGS:---device $DEVICE --shape base --reviews 50000 --single 300 --light 200} \
@@ -87,7 +89,7 @@ finetune)
     (cd "$KIT_HOME/full-bilingual" && tar czf "$OUT/finetune-metrics.tgz" ./*.json eval-* plots)
     ;;
 *)
-    echo "unknown step $step: check, worker, worker4 or finetune" >&2
+    echo "unknown step $step: check, worker, workerN (N processes) or finetune" >&2
     exit 2
     ;;
 esac

@@ -202,16 +202,24 @@ def free_port() -> int:
 
 
 def process_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process and its child processes (a pool's workers), all
-    their threads (Linux /proc)."""
-    total = 0.0
+    """User + system CPU seconds of a process and every process below it (a pool's workers and
+    their language-detection processes), all their threads (Linux /proc)."""
+    parent_of, cpu_of = {}, {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:  # gone meanwhile
             continue
-        if stat.parent.name == str(pid) or fields[1] == str(pid):
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        process = int(stat.parent.name)
+        parent_of[process] = int(fields[1])
+        cpu_of[process] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for process, seconds in cpu_of.items():
+        ancestor = process
+        while ancestor not in (pid, 0, 1) and ancestor in parent_of:
+            ancestor = parent_of[ancestor]
+        if ancestor == pid:
+            total += seconds
     return total
 
 

@@ -7,7 +7,9 @@ else from the Rust tokenizer (`encode_batch_fast`); both release the GIL while t
 one chunk's tokenization runs beside another chunk's Python steps and beside the scorer and
 writer threads of the worker; lingua (2.1.1) and the Python steps hold the GIL (measured: a
 thread spinning in Python ran freely during `encode_batch_fast`, and barely during a lingua
-call), which is why language detection settles most reviews with function words first.
+call), which is why language detection settles most reviews with function words first, and
+sends the rest to processes of their own where the worker is bound by its GIL
+(`REVIEWBOT_MODEL_LANGUAGE_PROCESSES`, model/language_processes.py).
 
 Each step's CPU time is measured with the thread's own clock in the thread that does the work,
 so the costs in `Encoded.cpu_s` are exact whatever the pool size. The worker process sets
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from transformers import PreTrainedTokenizerBase
 
 from model.language import detect_languages, preload
+from model.language_processes import LanguageProcesses
 from model.sentencepiece_ids import SentencePieceIds
 from model.text import clean
 from reviewbot.messages import Language
@@ -64,7 +67,12 @@ class Encoder:
     """Encodes batches of texts for one tokenizer, spread over `threads` threads."""
 
     def __init__(
-        self, tokenizer: PreTrainedTokenizerBase, max_length: int, threads: int, prefix: str = ""
+        self,
+        tokenizer: PreTrainedTokenizerBase,
+        max_length: int,
+        threads: int,
+        prefix: str = "",
+        language_processes: int = 0,
     ) -> None:
         self.tokenizer = tokenizer
         self.max_length = max_length
@@ -94,6 +102,9 @@ class Encoder:
             if self.threads > 1
             else None
         )
+        #: lingua's share of language detection in processes of its own (off this process's
+        #: GIL), or None: in the encoding threads.
+        self._lingua = LanguageProcesses(language_processes) if language_processes else None
 
     def encode(self, texts: Sequence[str]) -> Encoded:
         texts = list(texts)
@@ -121,12 +132,17 @@ class Encoder:
 
     def warm_up(self) -> None:
         """Load the language models and start the threads before the first batch needs them."""
-        preload()
+        if self._lingua is not None:
+            self._lingua.warm_up()
+        else:
+            preload()
         self.encode(["A warm-up review.", "Una reseña de calentamiento."] * MIN_CHUNK)
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._lingua is not None:
+            self._lingua.close()
 
     def _chunks(self, n: int) -> list[tuple[int, int]]:
         if n == 0:
@@ -148,8 +164,8 @@ class Encoder:
         limit = self.max_length
         ids = [row if len(row) <= limit else self._truncate(row) for row in full]
         clock.lap("tokenize", elsewhere_s)
-        languages = detect_languages(texts)
-        clock.lap("language")
+        languages, elsewhere_s = self._languages(texts)
+        clock.lap("language", elsewhere_s)
         return Encoded(
             ids=ids,
             n_tokens=[len(row) - self.prefix_len for row in full],
@@ -173,6 +189,19 @@ class Encoder:
             for i, e in zip(rest, encoded, strict=True):
                 ids[i] = e.ids
         return ids, elsewhere_s
+
+    def _languages(self, texts: list[str]) -> tuple[list[Language], float]:
+        """(each text's language; the CPU seconds lingua's processes spent on them)."""
+        if self._lingua is None:
+            return detect_languages(texts), 0.0
+        elsewhere_s = 0.0
+
+        def in_processes(rest: list[str]) -> list[Language]:
+            nonlocal elsewhere_s
+            languages, elsewhere_s = self._lingua.detect(rest)
+            return languages
+
+        return detect_languages(texts, in_processes), elsewhere_s
 
     def _truncate(self, row: list[int]) -> list[int]:
         """Cut the content, keep the special tokens around it (<s> ... </s> for XLM-R)."""

@@ -29,7 +29,7 @@ instead of 406 (lingua alone, the same run).
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 
 from lingua import Language as L
@@ -157,16 +157,26 @@ def preload() -> None:
     detector()
 
 
-def detect_languages(texts: Sequence[str]) -> list[Language]:
+def detect_languages(
+    texts: Sequence[str],
+    with_lingua: Callable[[list[str]], list[Language]] | None = None,
+) -> list[Language]:
     """The language of each text, in order; lingua only where the function words do not settle
-    it. Runs in the calling thread (lingua releases the GIL while it works), so a caller's
-    threads spread it over the cores and its CPU time is theirs."""
+    it: `with_lingua` (model/language_processes.py runs it in processes of its own), else
+    `lingua_languages` in the calling thread, which holds the GIL while lingua works."""
     found = [quick_language(text) for text in texts]
+    rest = [i for i, language in enumerate(found) if language is None]
+    if rest:
+        decided = (with_lingua or lingua_languages)([texts[i] for i in rest])
+        for i, language in zip(rest, decided, strict=True):
+            found[i] = language
+    return found
+
+
+def lingua_languages(texts: Sequence[str]) -> list[Language]:
+    """Step 2 for each text, in the calling thread."""
     lingua = detector()
-    return [
-        language if language is not None else _decide(text, lingua.detect_language_of(text))
-        for text, language in zip(texts, found, strict=True)
-    ]
+    return [_decide(text, lingua.detect_language_of(text)) for text in texts]
 
 
 def detect_with_lingua(texts: Sequence[str]) -> list[Language]:

@@ -9,11 +9,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import redis
 
 from frontend.client import ReviewClient
-from reviewbot.messages import Review, Source
+from reviewbot.messages import Language, Review, Source
 from tests.waiting import wait_until
 from worker import metrics
 
@@ -123,3 +124,53 @@ def _consumers(r) -> list[str]:
         return [c["name"] for c in r.xinfo_consumers("reviewbot:reviews", "workers")]
     except redis.ResponseError:
         return []
+
+
+def test_a_worker_with_language_processes_answers_and_takes_them_along_when_it_stops(
+    redis_url, worker_process_env
+):
+    # lingua in a process of its own (model/language_processes.py), as on a GPU host.
+    env = worker_process_env(REVIEWBOT_MODEL_LANGUAGE_PROCESSES="1")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "worker", "worker", "--processes", "1", "--no-store"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    client = ReviewClient(redis.Redis.from_url(redis_url))
+    reviews = {
+        "Un film magnifique, les acteurs sont formidables.": Language.OTHER,  # lingua's
+        "Отличный фильм, всем советую": Language.OTHER,
+        "The plot is thin but the performances are charming": Language.EN,
+        "Una película maravillosa, la recomiendo a todos.": Language.ES,
+    }
+    try:
+        ids = {client.submit(Review(text=text, source=Source.API)): text for text in reviews}
+        for review_id, text in ids.items():
+            verdict = client.wait_result(review_id, timeout=90)
+            assert verdict.ok and verdict.prediction.language == reviews[text]
+        helpers = _children(worker.pid)
+        assert helpers, "no language process started"
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        code = worker.wait(60)
+    assert code == 0
+    wait_until(lambda: not any(_alive(pid) for pid in helpers), timeout=30)
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if stat.read_text().rsplit(")", 1)[1].split()[1] == str(pid):
+                children.append(int(stat.parent.name))
+        except (OSError, IndexError):
+            continue
+    return children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -48,6 +48,12 @@ CPU_BATCH_REQUESTS = 64
 GPU_LANGUAGE_PROCESSES = 1
 
 
+def _language_processes(settings: ModelSettings, device: torch.device) -> int:
+    if settings.language_processes is not None:
+        return settings.language_processes
+    return GPU_LANGUAGE_PROCESSES if device.type == "cuda" else 0
+
+
 def padded_length(n_tokens: int) -> int:
     return -(-n_tokens // PAD_MULTIPLE) * PAD_MULTIPLE
 
@@ -115,13 +121,7 @@ class Classifier:
             settings.max_length,
             settings.encode_threads,
             prefix=self.pooling.prefix if self.pooling else "",
-            language_processes=(
-                settings.language_processes
-                if settings.language_processes is not None
-                else GPU_LANGUAGE_PROCESSES
-                if self.device.type == "cuda"
-                else 0
-            ),
+            language_processes=_language_processes(settings, self.device),
         )
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self.max_batch_requests = settings.max_batch_requests or (

@@ -4,6 +4,7 @@
 # support it (fp16 otherwise, fp32 on a CPU, where this takes hours; see docs/training.md).
 #
 #   bench/full_finetune_bilingual.sh [OUT_DIR] [extra `reviewbot train` options...]
+#   EVALUATE=0 bench/full_finetune_bilingual.sh ...   # without the per-set evaluations
 #
 # Trains on vader-movies and the written chat-style sets (each of their rows repeated twice), with
 # the default checkpoint's pooled head (last, 4th and 7th layer from the top) fitted first and
@@ -24,6 +25,9 @@ HELD_OUT=(es-movies-test en-movies-test es-movies-holdout en-movies-holdout evom
     --head-layers 3 --head-layer-step 3 \
     "${HELD_OUT[@]/#/--also-evaluate=}" "$@"
 echo "wall time: $(( $(date +%s) - start )) s"
+# EVALUATE=0: the training report's tables only (they score every held-out set too), without
+# the per-set runs of `reviewbot evaluate` and their plots (~30 s each on an H100, mostly loading).
+[ "${EVALUATE:-1}" = 0 ] && exit 0
 for data in "${HELD_OUT[@]}"; do
     "$REVIEWBOT" evaluate "$OUT" --data "$data" --plots "$OUT/eval-$data" --json "$OUT/eval-$data.json"
 done

@@ -86,7 +86,9 @@ finetune)
     # shellcheck disable=SC2086
     bash bench/full_finetune_bilingual.sh "$KIT_HOME/full-bilingual" ${FINETUNE_ARGS:-} \
         2>&1 | tee -a "$OUT/finetune.txt"
-    (cd "$KIT_HOME/full-bilingual" && tar czf "$OUT/finetune-metrics.tgz" ./*.json eval-* plots)
+    # (EVALUATE=0 leaves no eval-* folders: archive what there is.)
+    # shellcheck disable=SC2046
+    (cd "$KIT_HOME/full-bilingual" && tar czf "$OUT/finetune-metrics.tgz" $(ls -d ./*.json eval-* plots 2>/dev/null))
     ;;
 *)
     echo "unknown step $step: check, worker, workerN (N processes) or finetune" >&2

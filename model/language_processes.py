@@ -7,7 +7,7 @@ thread spinning in Python ran at 0.47 of its free rate beside such a loop (0.02 
 H100 host one process kept 1.07 of 16 cores busy: docs/worker.md, "Measured on an H100"), so
 the reviews the function words leave to lingua (11% of movie snippets, 77% of Spanish tweets)
 cost every other step of the worker its turn. Here they go to a small process pool whose
-processes preload lingua's models once (~300 MB each); the encoding thread waits for the
+processes preload lingua's models once (~350 MB each); the encoding thread waits for the
 answer without holding the GIL.
 
 Order of effects of `detect(texts)`: the texts are pickled to a pool process; it runs step 2 of

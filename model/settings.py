@@ -28,7 +28,7 @@ class ModelSettings(BaseSettings):
     #: 0: the cores this process may use, at most 8.
     encode_threads: int = 0
     #: Processes that run lingua for the reviews the function words leave undecided
-    #: (model/language_processes.py; ~300 MB of language models each), off the worker's GIL;
+    #: (model/language_processes.py; ~350 MB of language models each), off the worker's GIL;
     #: 0: in the encoding threads. Unset: 1 on CUDA, where a worker process is bound by its
     #: GIL, 0 on a CPU, where the forward pass is the bound and the memory buys nothing.
     language_processes: int | None = None

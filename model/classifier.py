@@ -43,8 +43,8 @@ GPU_BATCH_REQUESTS = 256
 CPU_BATCH_REQUESTS = 64
 #: lingua processes per worker process on CUDA when REVIEWBOT_MODEL_LANGUAGE_PROCESSES is unset.
 #: Measured with bench/worker_throughput.py --null-model (2 cores): one lifted the backlog drain
-#: from 6.9k to 8.5-9.1k reviews/s with light-load p50 unchanged (4.7-5.3 ms); two raised the
-#: light-load p50 to 8.5 ms there.
+#: from 7.9-8.3k to 10.6-11.1k reviews/s, light-load p50 unchanged (4.0-4.1 ms); two gave
+#: 9.3-9.6k (docs/worker.md, "Sixth round").
 GPU_LANGUAGE_PROCESSES = 1
 
 

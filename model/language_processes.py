@@ -47,16 +47,15 @@ class LanguageProcesses:
         self._lock = threading.Lock()
 
     def detect(self, texts: Sequence[str]) -> tuple[list[Language], float]:
-        """(the language of each text, the CPU seconds the pool process spent on them)."""
+        """(the language of each text, the CPU seconds a pool process spent on them: 0 when
+        they were detected in the calling thread, whose own clock already counts them)."""
         pool = self._pool
         if pool is not None and texts:
             try:
                 return pool.submit(_detect_in_process, list(texts)).result()
             except BrokenProcessPool as error:
                 self._give_up(pool, error)
-        started = time.thread_time()
-        languages = lingua_languages(texts)
-        return languages, time.thread_time() - started
+        return lingua_languages(texts), 0.0
 
     def warm_up(self, timeout_s: float = 120.0) -> None:
         """Start every process and wait until each has loaded its language models. The pool

@@ -201,37 +201,35 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def process_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process and every process below it (a pool's workers and
-    their language-detection processes), all their threads (Linux /proc)."""
-    parent_of, cpu_of = {}, {}
+def process_table() -> dict[int, tuple[int, float]]:
+    """{pid: (its parent's pid, its user + system CPU seconds, all threads)} (Linux /proc)."""
+    table = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # gone meanwhile
+            cpu_s = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            table[int(stat.parent.name)] = (int(fields[1]), cpu_s)
+        except (OSError, IndexError):  # gone meanwhile
             continue
-        process = int(stat.parent.name)
-        parent_of[process] = int(fields[1])
-        cpu_of[process] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return table
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds of a process and every process below it (a pool's workers and their
+    language-detection processes)."""
+    table = process_table()
     total = 0.0
-    for process, seconds in cpu_of.items():
+    for process, (_, seconds) in table.items():
         ancestor = process
-        while ancestor not in (pid, 0, 1) and ancestor in parent_of:
-            ancestor = parent_of[ancestor]
+        while ancestor not in (pid, 0, 1) and ancestor in table:
+            ancestor = table[ancestor][0]
         if ancestor == pid:
             total += seconds
     return total
 
 
 def child_pids(pid: int) -> list[int]:
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if stat.read_text().rsplit(")", 1)[1].split()[1] == str(pid):
-                children.append(int(stat.parent.name))
-        except (OSError, IndexError):
-            continue
-    return children
+    return [process for process, (parent, _) in process_table().items() if parent == pid]
 
 
 def redis_cpu_s(r) -> float:

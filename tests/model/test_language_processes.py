@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from transformers import AutoTokenizer
@@ -16,6 +15,7 @@ from model.encoding import MIN_CHUNK, Encoder
 from model.language import detect_languages, lingua_languages
 from model.language_processes import LanguageProcesses
 from reviewbot.messages import Language
+from tests.waiting import running, wait_until
 
 #: Texts the function words leave to lingua, and some they settle.
 UNDECIDED = [
@@ -99,18 +99,8 @@ def test_the_processes_leave_when_their_worker_is_killed(tmp_path):
         worker.kill()  # SIGKILL: no shutdown of the pool
         worker.wait()
     assert pids
-    deadline = time.monotonic() + 30
-    while any(_running(pid) for pid in pids):
-        assert time.monotonic() < deadline, "a language process outlived its worker"
-        time.sleep(0.1)
-
-
-def _running(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
+    # Times out if a language process outlives its worker.
+    wait_until(lambda: not any(running(pid) for pid in pids), timeout=30)
 
 
 def test_an_encoder_with_language_processes_encodes_as_one_without(tiny_checkpoint):

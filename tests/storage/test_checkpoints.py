@@ -10,13 +10,7 @@ from reviewbot.messages import Source
 from storage import open_store
 from storage.checkpoints import WRITER_CHECKPOINT_PAGES
 from tests.storage.history import verdict
-
-
-def wait_until(condition, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
+from tests.waiting import wait_until
 
 
 def checkpoint_threads() -> list[threading.Thread]:
@@ -36,11 +30,11 @@ def test_batches_reach_the_database_file_through_the_checkpoint_thread(tmp_path)
             batch = [verdict(0.8) for _ in range(50)]
             store.save_verdicts(batch)
             sent += batch
-        wait_until(lambda: store._checkpoints.runs >= 1)
+        wait_until(lambda: store._checkpoints.runs >= 1, timeout=10.0)
         # Once the thread has caught up, every page of the log is in the file: a copy of the
         # file alone, without its log, holds every review (taken while the store is open: the
         # last connection to close would checkpoint by itself).
-        wait_until(lambda: store._checkpoints.last is not None and _caught_up(store))
+        wait_until(lambda: store._checkpoints.last is not None and _caught_up(store), timeout=10.0)
         alone = tmp_path / "alone.sqlite3"
         shutil.copyfile(path, alone)
     finally:

@@ -15,7 +15,7 @@ import redis
 
 from frontend.client import ReviewClient
 from reviewbot.messages import Language, Review, Source
-from tests.waiting import wait_until
+from tests.waiting import running, wait_until
 from worker import metrics
 
 
@@ -155,17 +155,10 @@ def test_a_worker_with_language_processes_answers_and_takes_them_along_when_it_s
         worker.send_signal(signal.SIGTERM)
         code = worker.wait(60)
     assert code == 0
-    wait_until(lambda: not any(_alive(pid) for pid in helpers), timeout=30)
+    wait_until(lambda: not any(running(pid) for pid in helpers), timeout=30)
 
 
 def _children(pid: int) -> list[int]:
     """Processes started by any thread of `pid` (Linux)."""
     tasks = Path(f"/proc/{pid}/task").iterdir()
     return [int(child) for task in tasks for child in (task / "children").read_text().split()]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False

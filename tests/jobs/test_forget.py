@@ -3,7 +3,6 @@ file's free pages and WAL), the result and done keys, undelivered reply entries 
 letters. Real Redis, a real worker, a real SQLite file, RQ's SimpleWorker."""
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -15,15 +14,9 @@ from jobs.settings import JobsSettings
 from reviewbot.messages import Review, Source
 from reviewbot.protocol import done_key, result_key
 from storage import open_store
+from tests.waiting import wait_until
 
 REPLIES = "reviewbot:replies:telegram"
-
-
-def wait_until(condition, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def file_bytes(database: Path) -> bytes:
@@ -60,7 +53,7 @@ def served_history(redis_url, client, running_worker, tmp_path, monkeypatch):
     with running_worker(store=store):
         for review in ana + bob:
             client.submit(review)
-        wait_until(lambda: client.redis.xlen(REPLIES) == len(ana + bob))
+        wait_until(lambda: client.redis.xlen(REPLIES) == len(ana + bob), timeout=30.0)
     store.close()
     r = redis.Redis.from_url(redis_url, decode_responses=True)
     [(first_id, first)] = r.xrange(REPLIES, count=1)

@@ -214,6 +214,12 @@ class Classifier:
             rows = max(1, min(self.max_batch_requests, self.settings.max_batch_tokens // width))
             self.probabilities([[self.pad_id + 1] * width] * rows)
 
+    def close(self) -> None:
+        """Stop the encoder's threads and language processes. A pooled worker process must:
+        on its way out, multiprocessing joins its children before the executors' exit hooks
+        would tell the language processes to leave, so an open pool kept it waiting for ever."""
+        self.encoder.close()
+
     def _pad(self, rows: list[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
         input_ids, mask = pad_rows(rows, self.pad_id)
         return self._to_device(input_ids), self._to_device(mask)

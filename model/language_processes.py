@@ -80,10 +80,15 @@ class LanguageProcesses:
                 time.sleep(0.05)
 
     def close(self) -> None:
+        """Stop the processes and wait until they are gone. Not without waiting: the pool tells
+        its processes to leave from a thread of its own, and in a worker process of a pool
+        multiprocessing's exit hook closes the pool's task queue before joining the
+        processes, so a message sent after that never arrived and the worker waited for
+        ever."""
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _give_up(self, pool: ProcessPoolExecutor, error: BaseException) -> None:
         with self._lock:

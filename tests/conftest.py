@@ -177,18 +177,20 @@ def worker_process_env(
     redis_url: str, tiny_checkpoint: Path, tmp_path: Path
 ) -> Callable[..., dict]:
     """`worker_process_env(REVIEWBOT_X="1")`: the environment of a `python -m worker` process
-    serving the tiny checkpoint on the test's Redis, plus the given variables."""
+    serving the tiny checkpoint on the test's Redis, plus (or instead) the given variables."""
 
     def make(**extra: str) -> dict[str, str]:
-        return dict(
-            os.environ,
-            REVIEWBOT_REDIS_URL=redis_url,
-            REVIEWBOT_HOME=str(tmp_path / "home"),
-            REVIEWBOT_MODEL_CHECKPOINT=str(tiny_checkpoint),
-            REVIEWBOT_MODEL_DEVICE="cpu",
-            REVIEWBOT_MODEL_CPU_THREADS="1",
-            REVIEWBOT_WORKER_METRICS_PORT="0",
-            **extra,
+        return (
+            dict(
+                os.environ,
+                REVIEWBOT_REDIS_URL=redis_url,
+                REVIEWBOT_HOME=str(tmp_path / "home"),
+                REVIEWBOT_MODEL_CHECKPOINT=str(tiny_checkpoint),
+                REVIEWBOT_MODEL_DEVICE="cpu",
+                REVIEWBOT_MODEL_CPU_THREADS="1",
+                REVIEWBOT_WORKER_METRICS_PORT="0",
+            )
+            | extra
         )
 
     return make

@@ -82,6 +82,7 @@ def run_process(
     settings = settings or WorkerSettings()
     store = open_default_store() if with_store else None
     server = None
+    worker = None
     try:  # from here on, whatever fails (loading the model, say) closes the store's connections
         worker = build_worker(settings, model_settings, store=store)
         if threading.current_thread() is threading.main_thread():
@@ -106,5 +107,7 @@ def run_process(
     finally:
         if server:
             server.shutdown()
+        if worker is not None:
+            worker.classifier.close()
         if store is not None:
             store.close()

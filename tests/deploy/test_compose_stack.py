@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -33,6 +32,7 @@ import pytest
 
 from tests.deploy import images
 from tests.deploy.daemon import Daemon, compose_binary, missing_tools, start, stop
+from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 FILES = [REPO / "docker-compose.yml", REPO / "docker" / "compose.cpu.yml"]
@@ -50,12 +50,6 @@ def _unavailable(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"the compose test must run under CI=true but {reason}")
     pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _cli_commands() -> set[str]:
@@ -240,7 +234,7 @@ def stack(docker_daemon: Daemon, fakes: Fakes) -> Iterator[Stack]:
 
     wheel_links: list[Path] = []
     checkpoint_root = Path(tempfile.mkdtemp(prefix="rb-ci-checkpoint-"))
-    ports = {name: _free_port() for name in ("redis", "postgres", "metrics", "api")}
+    ports = {name: free_port() for name in ("redis", "postgres", "metrics", "api")}
     redis_url = f"redis://127.0.0.1:{ports['redis']}/0"
     database_url = f"postgresql+psycopg://reviewbot@127.0.0.1:{ports['postgres']}/reviewbot"
     commands = _cli_commands()

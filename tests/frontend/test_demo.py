@@ -4,13 +4,14 @@ process, the console on stdin, and `reviewbot classify` from "another terminal".
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
 from urllib.request import Request, urlopen
 
 import pytest
+
+from tests.ports import free_port
 
 
 @pytest.fixture
@@ -25,12 +26,6 @@ def demo_env(tmp_path, tiny_checkpoint):
         COLUMNS="200",
     )
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def read_until(stream, marker: str, timeout: float = 120.0) -> str:

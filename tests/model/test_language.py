@@ -92,3 +92,21 @@ def test_preloading_keeps_the_answers():
     before = detect_languages(texts)
     preload()
     assert detect_languages(texts) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        # The link's and the mention's words are Spanish, the prose English.
+        (
+            "see https://es.example.org/el_de_la_pelicula @el_y_los: the film was great, it is",
+            Language.EN,
+        ),
+        # The hashtag's and the mention's words are English, the prose Spanish.
+        ("una película muy buena y bonita #TheAndIt @the_and_it", Language.ES),
+        # No link, mention or hashtag: every word counts.
+        ("the film was great and the acting", Language.EN),
+    ],
+)
+def test_links_mentions_and_hashtags_are_not_words(text, language):
+    assert quick_language(text) == language

@@ -40,6 +40,7 @@ own measurements): the most the CPU side delivers, per core, on any machine.
 
 import argparse
 import os
+import queue
 import random
 import shutil
 import signal
@@ -348,13 +349,19 @@ def end_to_end(
     ]
     for process in processes:
         process.start()
-    ready.wait()
+    ready.wait(timeout=120)  # a producer that failed to start breaks it: BrokenBarrierError
     started = time.time()
     start.set()
     submitted: dict[str, float] = {}
     queued_at = 0.0
     for _ in processes:
-        times, done = results.get()
+        while True:
+            try:
+                times, done = results.get(timeout=1.0)
+                break
+            except queue.Empty:
+                if any(process.exitcode for process in processes):
+                    sys.exit("a producer process failed (its message is above)")
         submitted.update(times)
         queued_at = max(queued_at, done)
     for process in processes:

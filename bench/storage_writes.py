@@ -38,6 +38,7 @@ from urllib.parse import quote
 
 import numpy as np
 import sqlalchemy
+from spawned import results_of
 
 from reviewbot.messages import Label, Language, Prediction, Review, Source, Verdict, new_review_id
 from storage import bulk, migrate, open_store
@@ -263,7 +264,7 @@ def concurrent_writes(args, turns: bool) -> tuple[float, list[float]]:
         for writer in writers:
             writer.start()
         start.wait()
-        runs = [results.get() for _ in writers]
+        runs = results_of(writers, results)
         for writer in writers:
             writer.join()
     elapsed = max(end for _, end, _ in runs) - min(begin for begin, _, _ in runs)

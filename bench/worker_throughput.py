@@ -40,7 +40,6 @@ own measurements): the most the CPU side delivers, per core, on any machine.
 
 import argparse
 import os
-import queue
 import random
 import shutil
 import signal
@@ -52,6 +51,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from spawned import results_of
 
 #: hidden size, layers, attention heads
 SHAPES = {
@@ -354,14 +355,7 @@ def end_to_end(
     start.set()
     submitted: dict[str, float] = {}
     queued_at = 0.0
-    for _ in processes:
-        while True:
-            try:
-                times, done = results.get(timeout=1.0)
-                break
-            except queue.Empty:
-                if any(process.exitcode for process in processes):
-                    sys.exit("a producer process failed (its message is above)")
+    for times, done in results_of(processes, results):
         submitted.update(times)
         queued_at = max(queued_at, done)
     for process in processes:

@@ -1,6 +1,7 @@
-"""Batch writes at the worker's rate: one statement per table and batch, no ORM on the way.
+"""Batch writes at the worker's rate: a few statements per table and batch, no ORM on the way.
 
-- SQLite: one `executemany` per table (the driver loops in C over a prepared statement).
+- SQLite: multi-row INSERTs of up to 64 rows, a handful per table and batch (not
+  `executemany`, whose every row costs the writer thread a fresh turn at the GIL).
 - Postgres: COPY of the batch straight into the table, inside a savepoint. A new batch, which
   is nearly every batch, is then written. A batch holding a stored review (a redelivery, a
   retry after an error) fails that COPY on the unique index; the savepoint is rolled back and
@@ -26,6 +27,7 @@ Measured with bench/storage_writes.py (batches of 256, 2 busy cores): see docs/s
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Boolean, Connection, Dialect, Enum, Float, Integer, Table, exc
@@ -36,6 +38,10 @@ from storage.schema import UTCDateTime
 
 #: Staging tables are named after their table; temporary, so private to the connection.
 STAGE_PREFIX = "reviewbot_stage_"
+#: SQLite: most rows in one INSERT, and most bound values a statement may hold (999 before
+#: SQLite 3.32, the oldest default; 64 rows of 12 columns is 768).
+SQLITE_ROWS_AT_ONCE = 64
+SQLITE_VARIABLES = 999
 #: Postgres SQLSTATE unique_violation: a COPY straight into the table met a stored row.
 UNIQUE_VIOLATION = "23505"
 _ZERO = timedelta(0)
@@ -129,8 +135,8 @@ def insert(
     connection: Connection, bulk: BulkTable, values: Sequence[dict], on_conflict: str
 ) -> None:
     """INSERT every row of `values` into the table (aliased `t`), ending with `on_conflict` (the
-    SQL after ON CONFLICT): one statement on SQLite; on Postgres a COPY, or when a row is
-    already stored, COPY into the staging table + one statement. At most once per table and
+    SQL after ON CONFLICT): a few multi-row statements on SQLite; on Postgres a COPY, or when
+    a row is already stored, COPY into the staging table + one statement. At most once per table and
     transaction (the staging table empties at commit)."""
     if not values:
         return
@@ -142,11 +148,42 @@ def insert(
             bulk.copy_types = None  # read again: a migration may have changed a column's type
             raise
         return
+    _insert_rows_at_once(connection, bulk, rows, on_conflict)
+
+
+def _insert_rows_at_once(
+    connection: Connection, bulk: BulkTable, rows: list[tuple], on_conflict: str
+) -> None:
+    """SQLite: multi-row INSERTs of up to SQLITE_ROWS_AT_ONCE rows (powers of two, so a
+    handful of statements, each prepared once per connection).
+
+    Python's sqlite3 releases the GIL around every step of a statement, which in `executemany`
+    is every row, and each time the writer must win the GIL back: while another thread of the
+    worker runs Python, that wait lasts up to the switch interval (5 ms). Batches of 256
+    verdicts, alternated in one process, median wall a verdict, executemany against these
+    statements: alone 16.4-19.7 against 17.1-19.0 µs; beside a thread that runs Python for
+    20 / 100 / 500 µs between GIL-free calls of 76 µs, 41.8 / 43.9 / 281 against 36.7 / 28.6 /
+    66.8 µs; beside one looping in Python, 17.5 ms against 0.26 ms."""
     name, columns = bulk.table.name, ", ".join(bulk.columns)
-    marks = ", ".join("?" for _ in bulk.columns)
-    connection.exec_driver_sql(
-        f"INSERT INTO {name} AS t ({columns}) VALUES ({marks}) ON CONFLICT {on_conflict}", rows
-    )
+    one_row = "(" + ", ".join("?" for _ in bulk.columns) + ")"
+    most = 1 << ((SQLITE_VARIABLES // len(bulk.columns)).bit_length() - 1)  # a power of two
+    cursor = connection.connection.driver_connection.cursor()
+    start, size = 0, min(most, SQLITE_ROWS_AT_ONCE)
+    # The batch's transaction is the caller's: these statements run inside it, on its connection.
+    while start < len(rows):
+        while size > len(rows) - start:
+            size //= 2
+        statement = (
+            f"INSERT INTO {name} AS t ({columns}) VALUES {', '.join([one_row] * size)} "
+            f"ON CONFLICT {on_conflict}"
+        )
+        shown = (
+            f"INSERT INTO {name} AS t ({columns}) VALUES <{size} rows> ON CONFLICT {on_conflict}"
+        )
+        with _wrapped_driver_errors(connection, shown):
+            cursor.execute(statement, tuple(chain.from_iterable(rows[start : start + size])))
+        start += size
+    cursor.close()
 
 
 def _copy_or_upsert(

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, event, select, text
 
 from reviewbot.messages import Label, Language, Source, Verdict
 from storage.bulk import BulkTable
@@ -98,6 +98,31 @@ def test_sqlite_rows_hold_only_values_its_driver_binds_without_an_adapter_lookup
     served = tables["predictions"].columns.index("served")
     truncated = tables["predictions"].columns.index("truncated")
     assert (row[served], row[truncated]) == (1, 0)
+
+
+@pytest.mark.parametrize("empty_database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(("verdicts", "inserts"), [(256, 4 + 4), (100, 3 + 3), (1, 1 + 1)])
+def test_a_sqlite_batch_is_inserted_in_a_few_statements_not_one_per_row(store, verdicts, inserts):
+    """Python's sqlite3 drops and retakes the GIL for every statement step, which an executemany
+    takes per row; a batch goes in statements of 64, 32, ... rows (100 = 64 + 32 + 4)."""
+    statements = []
+    store.engine.dispose()  # the next connection is a new one, traced from its start
+    event.listen(
+        store.engine,
+        "connect",
+        lambda connection, _record: connection.set_trace_callback(statements.append),
+    )
+    batch = [verdict(0.9) for _ in range(verdicts)]
+    store.save_verdicts(batch)
+    store.save_verdicts(batch)  # a redelivery: nothing changes
+    table_inserts = [
+        s for s in statements if s.startswith(("INSERT INTO reviews", "INSERT INTO predictions"))
+    ]
+    assert len(table_inserts) == 2 * inserts
+    with store.session() as session:
+        reviews = session.scalar(text("SELECT count(*) FROM reviews"))
+        predictions = session.scalar(text("SELECT count(*) FROM predictions"))
+    assert (reviews, predictions) == (verdicts, verdicts)
 
 
 @pytest.mark.parametrize(

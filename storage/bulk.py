@@ -161,7 +161,7 @@ def _insert_rows_at_once(
     is every row, and each time the writer must win the GIL back: while another thread of the
     worker runs Python, that wait lasts up to the switch interval (5 ms). Batches of 256
     verdicts, alternated in one process, median wall a verdict, executemany against these
-    statements: alone 16.4-19.7 against 17.1-19.0 µs; beside a thread that runs Python for
+    statements: alone 26.5-27.0 against 27.0-27.3 µs; beside a thread that runs Python for
     20 / 100 / 500 µs between GIL-free calls of 76 µs, 41.8 / 43.9 / 281 against 36.7 / 28.6 /
     66.8 µs; beside one looping in Python, 17.5 ms against 0.26 ms."""
     name, columns = bulk.table.name, ", ".join(bulk.columns)

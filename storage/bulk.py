@@ -39,7 +39,7 @@ from storage.schema import UTCDateTime
 #: Staging tables are named after their table; temporary, so private to the connection.
 STAGE_PREFIX = "reviewbot_stage_"
 #: SQLite: most rows in one INSERT, and most bound values a statement may hold (999 before
-#: SQLite 3.32, the oldest default; 64 rows of 12 columns is 768).
+#: SQLite 3.32, the oldest default; 64 rows of the 13 columns of predictions is 832).
 SQLITE_ROWS_AT_ONCE = 64
 SQLITE_VARIABLES = 999
 #: Postgres SQLSTATE unique_violation: a COPY straight into the table met a stored row.
@@ -112,6 +112,7 @@ def _converter(type_: TypeEngine, dialect: Dialect) -> Callable[[Any], Any] | No
 
 
 def _plain_str(member: str) -> str:
+    """A StrEnum member's value as an exact str."""
     return str.__str__(member)
 
 
@@ -136,8 +137,8 @@ def insert(
 ) -> None:
     """INSERT every row of `values` into the table (aliased `t`), ending with `on_conflict` (the
     SQL after ON CONFLICT): a few multi-row statements on SQLite; on Postgres a COPY, or when
-    a row is already stored, COPY into the staging table + one statement. At most once per table and
-    transaction (the staging table empties at commit)."""
+    a row is already stored, COPY into the staging table + one statement. At most once per
+    table and transaction (the staging table empties at commit)."""
     if not values:
         return
     rows = bulk.rows(values)
@@ -167,9 +168,9 @@ def _insert_rows_at_once(
     name, columns = bulk.table.name, ", ".join(bulk.columns)
     one_row = "(" + ", ".join("?" for _ in bulk.columns) + ")"
     most = 1 << ((SQLITE_VARIABLES // len(bulk.columns)).bit_length() - 1)  # a power of two
-    cursor = connection.connection.driver_connection.cursor()
     start, size = 0, min(most, SQLITE_ROWS_AT_ONCE)
     # The batch's transaction is the caller's: these statements run inside it, on its connection.
+    cursor = connection.connection.driver_connection.cursor()
     while start < len(rows):
         while size > len(rows) - start:
             size //= 2

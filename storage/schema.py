@@ -99,7 +99,9 @@ class ReviewRow(Base):
 
     __table_args__ = (
         Index("ix_reviews_received_at", "received_at"),
-        Index("ix_reviews_source_user", "source", "user_id"),
+        # For forgetting a person. Postgres only: on SQLite it cost 40% of a batch's write time,
+        # and a forget there VACUUMs the whole file anyway (migration 0011).
+        Index("ix_reviews_source_user", "source", "user_id").ddl_if(dialect="postgresql"),
     )
 
 

@@ -12,9 +12,12 @@ binary). With --writers N (4 by default; 0 skips it), N processes then write bat
 SQLite file at once, pausing --writer-gap-ms between batches as a worker process does while its
 other stages run: their total rows/s and every batch's latency, its wait for the write lock
 included, with the writers taking turns (storage/write_turns.py) and, as the baseline in the
-same run, waiting in SQLite's busy handler as storage/ did before. Prints rows/s, per-batch
-latency percentiles, the ratio to the
-baseline, and the CPU time per row of the writer and of the Postgres server processes serving
+same run, waiting in SQLite's busy handler as storage/ did before. With --postgres-writers N
+(4 by default, a GPU host's worker processes; 0 skips it), N processes write batches back to
+back into the Postgres history, against one process doing the same in the same run: each
+worker process has a writer of its own, and one Postgres writer is bound by its server
+process, so N of them are what a host stores. Prints rows/s, per-batch latency percentiles,
+the ratio to the baseline, and the CPU time per row of the writer and of the Postgres server processes serving
 it (read from /proc: the server must run on this host for that figure), with the rate one
 writer would reach on idle cores (1e6 / core-µs per row): on a shared machine the measured
 rate says more about the neighbours than about the code.
@@ -233,17 +236,18 @@ def bench(name: str, urls: dict[str, str], args, rng) -> None:
         print(f"  binary / text COPY  {batched.rate / text.rate:9.2f} x")
 
 
-def concurrent_writer(url: str, args, seed: int, turns: bool, start, results) -> None:
-    """One of --writers processes: its batches, after the others are ready, one gap apart."""
+def concurrent_writer(url: str, args, seed: int, gap_ms: float, turns: bool, start, results):
+    """One of several writer processes: its batches, after the others are ready, `gap_ms` apart."""
     store = open_store(url)
     if not turns:  # the baseline: waits in SQLite's busy handler, as before write_turns.py
         store._turns = None
     rng = np.random.default_rng(seed)
     batches = [make_verdicts(args.batch_size, rng) for _ in range(args.batches)]
+    store.save_verdicts(make_verdicts(args.batch_size, rng))  # statement caches warm
     start.wait()
     latencies, started = [], time.perf_counter()
     for batch in batches:
-        time.sleep(args.writer_gap_ms / 1000)
+        time.sleep(gap_ms / 1000)
         t0 = time.perf_counter()
         store.save_verdicts(batch)
         latencies.append((time.perf_counter() - t0) * 1000)
@@ -251,40 +255,69 @@ def concurrent_writer(url: str, args, seed: int, turns: bool, start, results) ->
     store.close()
 
 
-def concurrent_writes(args, turns: bool) -> tuple[float, list[float]]:
-    """Total rows/s of --writers processes on one new SQLite file, and their batch latencies."""
+def concurrent_writes(
+    url: str, writers: int, args, gap_ms: float, turns: bool = True
+) -> tuple[float, list[float]]:
+    """Total rows/s of `writers` processes writing to one database at once, and their batch
+    latencies."""
     spawn = multiprocessing.get_context("spawn")
-    with sqlite_database() as url:
-        open_store(url).close()  # created and migrated once, before the writers race for it
-        start, results = spawn.Barrier(args.writers + 1), spawn.Queue()
-        writers = [
-            spawn.Process(target=concurrent_writer, args=(url, args, i, turns, start, results))
-            for i in range(args.writers)
-        ]
-        for writer in writers:
-            writer.start()
-        start.wait()
-        runs = results_of(writers, results)
-        for writer in writers:
-            writer.join()
+    start, results = spawn.Barrier(writers + 1), spawn.Queue()
+    processes = [
+        spawn.Process(
+            target=concurrent_writer, args=(url, args, seed, gap_ms, turns, start, results)
+        )
+        for seed in range(1, writers + 1)
+    ]
+    for process in processes:
+        process.start()
+    start.wait()
+    runs = results_of(processes, results)
+    for process in processes:
+        process.join()
     elapsed = max(end for _, end, _ in runs) - min(begin for begin, _, _ in runs)
     latencies = [ms for _, _, run in runs for ms in run]
-    return args.writers * args.batches * args.batch_size / elapsed, latencies
+    return writers * args.batches * args.batch_size / elapsed, latencies
 
 
-def bench_concurrent(args) -> None:
-    baseline = concurrent_writes(args, turns=False)
-    turns = concurrent_writes(args, turns=True)
+def bench_concurrent_sqlite(args) -> None:
+    """--writers processes on one new SQLite file, taking turns, against SQLite's busy handler."""
+    rates = {}
+    for label, turns in (("busy handler", False), ("taking turns", True)):
+        with sqlite_database() as url:
+            open_store(url).close()  # created and migrated once, before the writers race for it
+            rates[label] = concurrent_writes(url, args.writers, args, args.writer_gap_ms, turns)
     print(
         f"\nSQLite, {args.writers} writer processes at once, {args.batches} batches of"
         f" {args.batch_size} each, {args.writer_gap_ms:g} ms between a writer's batches"
     )
-    for label, (rate, latencies) in (("taking turns", turns), ("busy handler", baseline)):
+    for label in ("taking turns", "busy handler"):
+        rate, latencies = rates[label]
         print(
             f"  {label:<20}{rate:9.0f} rows/s  {percentiles(latencies)}"
             f"  max {max(latencies):7.2f} ms"
         )
-    print(f"  turns / busy handler{turns[0] / baseline[0]:9.2f} x")
+    print(f"  turns / busy handler{rates['taking turns'][0] / rates['busy handler'][0]:9.2f} x")
+
+
+def bench_concurrent_postgres(url: str, args) -> None:
+    """--postgres-writers processes writing batches back to back into the database at `url`
+    (its history stored), as the store stages of a GPU host's worker processes do when they
+    are saturated (one writer each), against one such process in the same run."""
+    one = concurrent_writes(url, 1, args, gap_ms=0)
+    many = concurrent_writes(url, args.postgres_writers, args, gap_ms=0)
+    print(
+        f"\nPostgres, writer processes writing at once, {args.batches} batches of"
+        f" {args.batch_size} each, back to back"
+    )
+    for label, (rate, latencies) in (
+        (f"{args.postgres_writers} writers", many),
+        ("1 writer", one),
+    ):
+        print(
+            f"  {label:<20}{rate:9.0f} rows/s  {percentiles(latencies)}"
+            f"  max {max(latencies):7.2f} ms"
+        )
+    print(f"  {args.postgres_writers} writers / 1{many[0] / one[0]:13.2f} x")
 
 
 def main() -> None:
@@ -304,6 +337,12 @@ def main() -> None:
         "--writers", type=int, default=4, help="SQLite writer processes at once (0: skip)"
     )
     parser.add_argument(
+        "--postgres-writers",
+        type=int,
+        default=4,
+        help="Postgres writer processes at once, against one (0: skip)",
+    )
+    parser.add_argument(
         "--writer-gap-ms",
         type=float,
         default=20.0,
@@ -315,7 +354,7 @@ def main() -> None:
     with sqlite_database() as v7, sqlite_database() as v4:
         bench("SQLite (WAL, synchronous=NORMAL)", {"v7": v7, "v4": v4}, args, rng)
     if args.writers:
-        bench_concurrent(args)
+        bench_concurrent_sqlite(args)
     if args.postgres_url:
         try:
             with (
@@ -323,6 +362,8 @@ def main() -> None:
                 postgres_database(args.postgres_url) as v4,
             ):
                 bench("Postgres", {"v7": v7, "v4": v4}, args, rng)
+                if args.postgres_writers:
+                    bench_concurrent_postgres(v7, args)
         except sqlalchemy.exc.OperationalError as error:
             print(f"\nPostgres skipped: {error.orig}")
 

@@ -17,10 +17,10 @@ same run, waiting in SQLite's busy handler as storage/ did before. With --postgr
 back into the Postgres history, against one process doing the same in the same run: each
 worker process has a writer of its own, and one Postgres writer is bound by its server
 process, so N of them are what a host stores. Prints rows/s, per-batch latency percentiles,
-the ratio to the baseline, and the CPU time per row of the writer and of the Postgres server processes serving
-it (read from /proc: the server must run on this host for that figure), with the rate one
-writer would reach on idle cores (1e6 / core-µs per row): on a shared machine the measured
-rate says more about the neighbours than about the code.
+the ratio to the baseline, and the CPU time per row of the writer and of the Postgres server
+processes serving it (read from /proc: the server must run on this host for that figure), with
+the rate one writer would reach on idle cores (1e6 / core-µs per row): on a shared machine the
+measured rate says more about the neighbours than about the code.
 
     nice python bench/storage_writes.py
     nice python bench/storage_writes.py --batches 40 --history 0 --postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/test

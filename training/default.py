@@ -11,8 +11,8 @@ the cache from the offline backbone (~8 minutes on 2 CPU cores):
 Why not head mode alone, which builds in under 3 minutes: no head on the frozen encoder reached
 0.88 on Spanish reviews it never saw (0.847 on `es-movies-holdout`, every head, layer choice and
 data weight measured in docs/training.md); the frozen encoder is the limit. Two short epochs of
-the encoder on the written rows take that to 0.908, with English up too (`en-movies-holdout`
-0.913 -> 0.950, `vader-movies` test 0.843 -> 0.859). Subsampling `vader-movies` keeps the build
+the encoder on the written rows take that to 0.924, with English up too (`en-movies-holdout`
+0.906 -> 0.956, `vader-movies` test 0.842 -> 0.876, on the same split). Subsampling `vader-movies` keeps the build
 in minutes: the written rows are what teach the encoder Spanish.
 
 A better checkpoint (say a full fine-tune) replaces it through REVIEWBOT_MODEL_CHECKPOINT, never

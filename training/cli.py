@@ -1,4 +1,4 @@
-"""`reviewbot train` and `reviewbot evaluate`. Heavy imports live inside the commands."""
+"""`reviewbot train`, `evaluate` and `average`. Heavy imports live inside the commands."""
 
 from enum import StrEnum
 from pathlib import Path
@@ -30,9 +30,7 @@ class Mapping(StrEnum):
 
 
 DATA_HELP = (
-    "A .csv, .tsv, .jsonl or .parquet file, or a built-in dataset: "
-    + ", ".join(BUILTINS)
-    + "."
+    "A .csv, .tsv, .jsonl or .parquet file, or a built-in dataset: " + ", ".join(BUILTINS) + "."
 )
 TRAIN_DATA_HELP = DATA_HELP + " Repeat to train on several at once (e.g. English and Spanish)."
 TEXT_HELP = "Text column (default: detected)."
@@ -248,6 +246,56 @@ def evaluate_command(
     print_evaluation(console, result)
 
 
+def average_command(
+    first: Path = typer.Argument(..., help="A checkpoint folder `reviewbot train` wrote."),
+    second: Path = typer.Argument(
+        ..., help="Another, of the same model, trained on the same split; its files are kept."
+    ),
+    data: list[str] = typer.Option(
+        ...,
+        "--data",
+        help="The data whose validation split chooses, and test split measures "
+        "(repeatable, as for train; usually SECOND's).",
+    ),
+    out: Path = typer.Option(..., "--out", help="Checkpoint folder to write."),
+    share: list[float] = typer.Option(
+        [0.5],
+        "--share",
+        help="SECOND's share of each weight (repeatable: the best on validation F1 is kept).",
+    ),
+    objective: Objective = typer.Option(
+        Objective.f1,
+        "--threshold-objective",
+        help="Maximize F1, or reach a target precision or recall, on validation.",
+    ),
+    target: float | None = typer.Option(None, "--target", help="The precision or recall to reach."),
+    also_evaluate: list[str] = typer.Option(
+        [], "--also-evaluate", help="Also measure on this dataset (repeatable), e.g. evomsa-es."
+    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace --out if it exists."),
+) -> None:
+    """Average two fine-tunes of one model weight by weight; thresholds chosen on validation."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    from model import CheckpointError
+    from training.average import average
+    from training.errors import DataError
+    from training.report import print_training
+    from training.train import ThresholdOptions
+
+    console = Console()
+    try:
+        result = average(
+            first, second, out, list(data), tuple(share), ThresholdOptions(objective, target),
+            tuple(also_evaluate), overwrite,
+        )  # fmt: skip
+    except (DataError, CheckpointError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
+    print_training(console, result.path, result.meta)
+
+
 def default_command() -> None:
     """Print the default checkpoint's folder, training it first if missing.
 
@@ -263,5 +311,6 @@ def register(app: typer.Typer) -> None:
     """Add this room's commands to the root `reviewbot` app."""
     app.command("train")(train_command)
     app.command("evaluate")(evaluate_command)
+    app.command("average")(average_command)
     # `reviewbot model default` lives with the model commands but is training's to build.
     model_app.command("default")(default_command)

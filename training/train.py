@@ -9,6 +9,7 @@ end, so a crash never leaves something that looks like a finished checkpoint.
 import logging
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -234,7 +235,7 @@ def prepare_output(out: Path, overwrite: bool) -> Path:
     return staging
 
 
-def _prepare(data: str | Path | list[str], settings: TrainingSettings, options: DataOptions):
+def prepare(data: str | Path | list[str], settings: TrainingSettings, options: DataOptions):
     examples, data_summary = load_sources(
         [str(source) for source in data] if isinstance(data, list | tuple) else [str(data)],
         settings.cache_dir(),
@@ -300,12 +301,24 @@ def train(
 ) -> TrainResult:
     settings = settings or TrainingSettings()
     started = time.perf_counter()
+    return write_checkpoint(
+        out,
+        overwrite,
+        lambda staging: _train_into(
+            staging, data, settings, data_options, threshold_options, also_evaluate, started
+        ),
+    )
+
+
+def write_checkpoint(
+    out: Path, overwrite: bool, build: Callable[[Path], TrainResult]
+) -> TrainResult:
+    """`build` fills a staging folder beside `out`, which is renamed into place only when
+    it returns: a failed run leaves nothing behind."""
     out = Path(out).expanduser().resolve()
     staging = prepare_output(out, overwrite)
     try:
-        result = _train_into(
-            staging, data, settings, data_options, threshold_options, also_evaluate, started
-        )
+        result = build(staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -328,7 +341,7 @@ def _train_into(
 ) -> TrainResult:
     import torch
 
-    splits, data_summary, split_summary = _prepare(data, settings, data_options)
+    splits, data_summary, split_summary = prepare(data, settings, data_options)
     torch.manual_seed(settings.seed)
     base = resolve_base(settings.base_model)
     model, tokenizer = load_base(base, device())
@@ -338,8 +351,43 @@ def _train_into(
     )  # fmt: skip
     pooling = _save_model(model, tokenizer, fitted, staging)
     del model
+    training = {
+        "mode": settings.mode,
+        "settings": settings.model_dump(mode="json"),
+        **fitted.summary,
+    }
+    _, meta, p_val = finish(
+        staging, (splits, data_summary, split_summary), settings, threshold_options,
+        also_evaluate, MetaBase(base_model=base, pooling=pooling, training=training), started,
+    )  # fmt: skip
+    return TrainResult(staging, meta, fitted.head_validation_p, p_val)
+
+
+@dataclass(frozen=True)
+class MetaBase:
+    """What a run's reviewbot.json says of how its weights were made."""
+
+    base_model: str | None
+    pooling: Pooling | None
+    training: dict[str, Any]
+
+
+def finish(
+    staging: Path,
+    prepared: tuple[Splits, DataSummary, Any],
+    settings: TrainingSettings,
+    threshold_options: ThresholdOptions,
+    also_evaluate: tuple[str, ...],
+    made: MetaBase,
+    started: float,
+) -> tuple[Thresholds, CheckpointMeta, np.ndarray]:
+    """Weights saved in `staging` -> thresholds chosen on validation, test and extra sets
+    measured, plots, reviewbot.json; returns the thresholds, the meta and validation's P."""
+    splits, data_summary, split_summary = prepared
     # Provisional threshold so that model.load accepts the folder; the real ones are chosen next.
-    write_meta(staging, CheckpointMeta(threshold=0.5, base_model=base, pooling=pooling))
+    write_meta(
+        staging, CheckpointMeta(threshold=0.5, base_model=made.base_model, pooling=made.pooling)
+    )
     thresholds, metrics, p_val, p_test = _measure(
         staging, splits, settings, threshold_options, also_evaluate
     )
@@ -352,25 +400,21 @@ def _train_into(
     meta = CheckpointMeta(
         threshold=thresholds.overall.threshold,
         thresholds=thresholds.per_language(),
-        pooling=pooling,
+        pooling=made.pooling,
         metrics=metrics,
-        base_model=base,
+        base_model=made.base_model,
         threshold_choice=thresholds.overall.model_dump(),
         language_thresholds=[t.model_dump() for t in thresholds.languages],
         data=data_summary.model_dump(),
         splits=split_summary.model_dump(),
-        training={
-            "mode": settings.mode,
-            "settings": settings.model_dump(mode="json"),
-            **fitted.summary,
-        },
+        training=made.training,
         data_hash=hashing.data_hash(splits),
         plots=[str(path.relative_to(staging)) for path in plot_files],
         seconds=round(time.perf_counter() - started, 1),
     )
     meta.content_hash = content_hash(staging, meta)
     write_meta(staging, meta)
-    return TrainResult(staging, meta, fitted.head_validation_p, p_val)
+    return thresholds, meta, p_val
 
 
 def _source_weights(data, options: DataOptions) -> dict[str, float]:

@@ -37,11 +37,23 @@ TEXT_HELP = "Text column (default: detected)."
 LABEL_HELP = "Label column (default: detected)."
 GROUP_HELP = "Group column, e.g. the movie id: no group is in two splits (default: detected)."
 MAPPING_HELP = "How labels become positive/negative (default: detected from the values)."
+# Options `train` and `average` share.
+OUT_OPTION = typer.Option(..., "--out", help="Checkpoint folder to write.")
+OBJECTIVE_OPTION = typer.Option(
+    Objective.f1,
+    "--threshold-objective",
+    help="Maximize F1, or reach a target precision or recall, on validation.",
+)
+TARGET_OPTION = typer.Option(None, "--target", help="The precision or recall to reach.")
+ALSO_EVALUATE_OPTION = typer.Option(
+    [], "--also-evaluate", help="Also measure on this dataset (repeatable), e.g. evomsa-es."
+)
+OVERWRITE_OPTION = typer.Option(False, "--overwrite", help="Replace --out if it exists.")
 
 
 def train_command(
     data: list[str] = typer.Option(..., "--data", help=TRAIN_DATA_HELP),
-    out: Path = typer.Option(..., "--out", help="Checkpoint folder to write."),
+    out: Path = OUT_OPTION,
     mode: Mode | None = typer.Option(
         None,
         "--mode",
@@ -130,16 +142,10 @@ def train_command(
         help="Validation rows a language needs for a threshold of its own.",
         show_default="300",
     ),
-    objective: Objective = typer.Option(
-        Objective.f1,
-        "--threshold-objective",
-        help="Maximize F1, or reach a target precision or recall, on validation.",
-    ),
-    target: float | None = typer.Option(None, "--target", help="The precision or recall to reach."),
-    also_evaluate: list[str] = typer.Option(
-        [], "--also-evaluate", help="Also measure on this dataset (repeatable), e.g. evomsa-es."
-    ),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace --out if it exists."),
+    objective: Objective = OBJECTIVE_OPTION,
+    target: float | None = TARGET_OPTION,
+    also_evaluate: list[str] = ALSO_EVALUATE_OPTION,
+    overwrite: bool = OVERWRITE_OPTION,
 ) -> None:
     """Train a checkpoint: threshold chosen on validation, metrics measured on test."""
     from rich.console import Console
@@ -257,22 +263,16 @@ def average_command(
         help="The data whose validation split chooses, and test split measures "
         "(repeatable, as for train; usually SECOND's).",
     ),
-    out: Path = typer.Option(..., "--out", help="Checkpoint folder to write."),
+    out: Path = OUT_OPTION,
     share: list[float] = typer.Option(
         [0.5],
         "--share",
         help="SECOND's share of each weight (repeatable: the best on validation F1 is kept).",
     ),
-    objective: Objective = typer.Option(
-        Objective.f1,
-        "--threshold-objective",
-        help="Maximize F1, or reach a target precision or recall, on validation.",
-    ),
-    target: float | None = typer.Option(None, "--target", help="The precision or recall to reach."),
-    also_evaluate: list[str] = typer.Option(
-        [], "--also-evaluate", help="Also measure on this dataset (repeatable), e.g. evomsa-es."
-    ),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace --out if it exists."),
+    objective: Objective = OBJECTIVE_OPTION,
+    target: float | None = TARGET_OPTION,
+    also_evaluate: list[str] = ALSO_EVALUATE_OPTION,
+    overwrite: bool = OVERWRITE_OPTION,
 ) -> None:
     """Average two fine-tunes of one model weight by weight; thresholds chosen on validation."""
     from rich.console import Console

@@ -85,7 +85,7 @@ def average(
                 "share_of_second": share,
                 "validation_f1_by_share": tried,
             }
-            _, meta, _ = finish(
+            meta, _ = finish(
                 folder, prepared, settings, threshold_options, also_evaluate,
                 MetaBase(metas[1].base_model, metas[1].pooling, training), started,
             )  # fmt: skip

@@ -356,7 +356,7 @@ def _train_into(
         "settings": settings.model_dump(mode="json"),
         **fitted.summary,
     }
-    _, meta, p_val = finish(
+    meta, p_val = finish(
         staging, (splits, data_summary, split_summary), settings, threshold_options,
         also_evaluate, MetaBase(base_model=base, pooling=pooling, training=training), started,
     )  # fmt: skip
@@ -380,9 +380,9 @@ def finish(
     also_evaluate: tuple[str, ...],
     made: MetaBase,
     started: float,
-) -> tuple[Thresholds, CheckpointMeta, np.ndarray]:
+) -> tuple[CheckpointMeta, np.ndarray]:
     """Weights saved in `staging` -> thresholds chosen on validation, test and extra sets
-    measured, plots, reviewbot.json; returns the thresholds, the meta and validation's P."""
+    measured, plots, reviewbot.json; returns the meta and validation's P(positive)."""
     splits, data_summary, split_summary = prepared
     # Provisional threshold so that model.load accepts the folder; the real ones are chosen next.
     write_meta(
@@ -414,7 +414,7 @@ def finish(
     )
     meta.content_hash = content_hash(staging, meta)
     write_meta(staging, meta)
-    return thresholds, meta, p_val
+    return meta, p_val
 
 
 def _source_weights(data, options: DataOptions) -> dict[str, float]:

@@ -60,7 +60,10 @@ def average(
     settings = _split_settings(metas[1])
     prepared = prepare(data, settings, DataOptions())
     for path, meta in zip(parents, metas, strict=True):
-        _check_unseen(path, meta, prepared[0])
+        # A parent trained on exactly this data and split (usually SECOND) is checked against
+        # the split just built rather than a second load of the same files.
+        same = _sources(meta) == list(data) and _split_settings(meta) == settings
+        _check_unseen(path, meta, prepared[0], prepared[0] if same else None)
     weights = [_load_weights(path) for path in parents]
     if {k: v.shape for k, v in weights[0].items()} != {k: v.shape for k, v in weights[1].items()}:
         raise DataError(f"{parents[0]} and {parents[1]} have different weights; not the same model")
@@ -83,7 +86,6 @@ def average(
                 "mode": "average",
                 "parents": parent_hashes,
                 "share_of_second": share,
-                "validation_f1_by_share": tried,
             }
             meta, _ = finish(
                 folder, prepared, settings, threshold_options, also_evaluate,
@@ -132,13 +134,17 @@ def _sources(meta: CheckpointMeta) -> list[str]:
     return [part["source"] for part in parts] if parts else [data["source"]]
 
 
-def _check_unseen(path: Path, meta: CheckpointMeta, splits: Splits) -> None:
+def _check_unseen(
+    path: Path, meta: CheckpointMeta, splits: Splits, own: Splits | None = None
+) -> None:
     """Refuse a parent that trained on a row the average is validated or tested on. Its own
-    split is rebuilt from its reviewbot.json; a rebuild that does not reproduce its data hash
-    (the data changed, or columns were chosen by hand) cannot be checked, so it is refused."""
+    split (`own`, else rebuilt from its reviewbot.json) must reproduce its data hash: one that
+    does not (the data changed, or columns were chosen by hand) cannot be checked, so it is
+    refused."""
     from training import hashing
 
-    own, _, _ = prepare(_sources(meta), _split_settings(meta), DataOptions())
+    if own is None:
+        own, _, _ = prepare(_sources(meta), _split_settings(meta), DataOptions())
     if hashing.data_hash(own) != meta.model_extra.get("data_hash"):
         raise DataError(
             f"{path}'s split could not be rebuilt from its {META_FILE} (its data hash differs), "

@@ -92,7 +92,9 @@ def print_training(console: Console, path: Path, meta: CheckpointMeta) -> None:
     )
     if "per_source" in meta.metrics["test"]:
         console.print(
-            metrics_table("Test, per source (chosen thresholds)", meta.metrics["test"]["per_source"])
+            metrics_table(
+                "Test, per source (chosen thresholds)", meta.metrics["test"]["per_source"]
+            )
         )
     console.print(f"checkpoint: [bold]{path}[/bold] ({extra['seconds']} s)")
 

@@ -62,7 +62,11 @@ def average(
     for path, meta in zip(parents, metas, strict=True):
         # A parent trained on exactly this data and split (usually SECOND) is checked against
         # the split just built rather than a second load of the same files.
-        same = _sources(meta) == list(data) and _split_settings(meta) == settings
+        same = (
+            _sources(meta) == list(data)
+            and _split_settings(meta) == settings
+            and meta.model_extra["splits"]["sizes"] == prepared[2].sizes
+        )
         _check_unseen(path, meta, prepared[0], prepared[0] if same else None)
     weights = [_load_weights(path) for path in parents]
     if {k: v.shape for k, v in weights[0].items()} != {k: v.shape for k, v in weights[1].items()}:
@@ -128,6 +132,13 @@ def _split_settings(meta: CheckpointMeta) -> TrainingSettings:
     return TrainingSettings(**{key: saved[key] for key in keys if key in saved})
 
 
+def _split_options(meta: CheckpointMeta) -> DataOptions:
+    """The run's --train-size and --test-size, read back from its split's sizes (a size at or
+    above a whole split keeps it whole, so an unsubsampled run rebuilds the same way)."""
+    sizes = meta.model_extra["splits"]["sizes"]
+    return DataOptions(train_size=sizes["train"], test_size=sizes["test"])
+
+
 def _sources(meta: CheckpointMeta) -> list[str]:
     data = meta.model_extra["data"]
     parts = data.get("parts") or []
@@ -144,7 +155,7 @@ def _check_unseen(
     from training import hashing
 
     if own is None:
-        own, _, _ = prepare(_sources(meta), _split_settings(meta), DataOptions())
+        own, _, _ = prepare(_sources(meta), _split_settings(meta), _split_options(meta))
     if hashing.data_hash(own) != meta.model_extra.get("data_hash"):
         raise DataError(
             f"{path}'s split could not be rebuilt from its {META_FILE} (its data hash differs), "

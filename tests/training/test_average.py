@@ -14,7 +14,7 @@ from model import load
 from model.checkpoint import read_meta
 from training.average import average
 from training.errors import DataError
-from training.train import train
+from training.train import DataOptions, train
 
 from .conftest import NEGATIVE, POSITIVE
 from .test_train import _settings
@@ -76,6 +76,20 @@ def test_a_parent_that_trained_on_the_test_rows_is_refused(
     with pytest.raises(DataError, match=r"trained on \d+ rows of this split's validation or test"):
         average(other_seed, second, tmp_path / "soup", data)
     assert not (tmp_path / "soup").exists()
+
+
+def test_a_parent_trained_on_a_subsample_is_checked_on_the_rows_it_trained_on(
+    parents, tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    """--train-size / --test-size are not settings: they are read back from the split's sizes."""
+    root, data, _, second = parents
+    small = train(
+        data[0], tmp_path / "small", _settings(tiny_checkpoint, root, head_layers=2),
+        DataOptions(train_size=20, test_size=5),
+    ).path  # fmt: skip
+    assert read_meta(small).model_extra["splits"]["sizes"]["train"] == 20
+    result = average(small, second, tmp_path / "soup", data)
+    assert result.meta.model_extra["training"]["parents"][0]["path"] == str(small.resolve())
 
 
 def test_the_command_reports_bad_input_in_one_line(parents, tmp_path: Path) -> None:

@@ -7,14 +7,16 @@
 #   bash bench/device/measure.sh worker4    # the same bench with 4 worker processes on the GPU
 #                                           # (workerN: N processes; worker8 and so on)
 #   bash bench/device/measure.sh finetune   # bench/full_finetune_bilingual.sh in bf16
+#   bash bench/device/measure.sh average    # bench/full_finetune_average.sh in bf16 (English-only
+#                                           # and bilingual fine-tunes, then their average)
 #
 # Order of effects: the parts carried by earlier calls stay in .device/ while the machine is
 # warm; the first step that needs the kit checks every part against kit.sha256, unpacks them
 # into $KIT_HOME (once), and builds the backbone there (once). Each step's output is copied
-# under $OUT (at most 8 files come back): <step>.txt, and for finetune its metrics and plots
-# as one archive. WORKER_ARGS and FINETUNE_ARGS replace the steps' default arguments (a CPU
-# rehearsal uses them to run small). PROFILE=1 adds py-spy's samples of the workers' GIL-holding
-# threads over the drain: <step>-gil.txt.
+# under $OUT (at most 8 files come back): <step>.txt, and for finetune and average their
+# metrics (and finetune's plots) as one archive. WORKER_ARGS and FINETUNE_ARGS replace the
+# steps' default arguments (a CPU rehearsal uses them to run small). PROFILE=1 adds py-spy's
+# samples of the workers' GIL-holding threads over the drain: <step>-gil.txt.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 PARTS=.device
@@ -94,8 +96,16 @@ finetune)
     # shellcheck disable=SC2046
     (cd "$KIT_HOME/full-bilingual" && tar czf "$OUT/finetune-metrics.tgz" $(ls -d ./*.json eval-* plots 2>/dev/null))
     ;;
+average)
+    use_kit
+    report_machine >"$OUT/average.txt"
+    # shellcheck disable=SC2086
+    bash bench/full_finetune_average.sh "$KIT_HOME/full-average" ${FINETUNE_ARGS:-} \
+        2>&1 | tee -a "$OUT/average.txt"
+    (cd "$KIT_HOME/full-average" && tar czf "$OUT/average-metrics.tgz" ./*/reviewbot.json)
+    ;;
 *)
-    echo "unknown step $step: check, worker, workerN (N processes) or finetune" >&2
+    echo "unknown step $step: check, worker, workerN (N processes), finetune or average" >&2
     exit 2
     ;;
 esac

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The full fine-tune that keeps both languages (issue 13): an English-only full fine-tune and the
-# bilingual one (bench/full_finetune_bilingual.sh), trained on the same vader-movies rows, then
-# averaged weight by weight by `reviewbot average` at an even share. docs/training.md measures
-# it ("The same rows for both, then averaged"): ~45 minutes on 2 CPU cores, minutes on a GPU.
+# Issue 13's measurement of averaging: an English-only full fine-tune and the bilingual one
+# (bench/full_finetune_bilingual.sh), trained on the same vader-movies rows, then averaged weight
+# by weight by `reviewbot average` at an even share. docs/training.md ("The same rows for both,
+# then averaged", and its second seed): the average keeps the bilingual run's Spanish, but over
+# two seeds adds no English to it. 30-45 minutes on 2 CPU cores, minutes on a GPU.
 #
 #   bench/full_finetune_average.sh [OUT_DIR] [extra `reviewbot train` options for both runs]
 #   SHARES="0.3 0.5 0.7" bench/full_finetune_average.sh ...  # the share validation F1 picks

@@ -1,13 +1,19 @@
 """`reviewbot train`, `evaluate` and `average`. Heavy imports live inside the commands."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from model.cli import model_app
 from training.builtin import BUILTINS
 from training.settings import Objective
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class Mode(StrEnum):
@@ -49,6 +55,19 @@ ALSO_EVALUATE_OPTION = typer.Option(
     [], "--also-evaluate", help="Also measure on this dataset (repeatable), e.g. evomsa-es."
 )
 OVERWRITE_OPTION = typer.Option(False, "--overwrite", help="Replace --out if it exists.")
+
+
+@contextmanager
+def _reported_as_one_line(console: "Console", *errors: type[Exception]) -> Iterator[None]:
+    """Bad input, one of `errors`, ends the command as one red line and exit status 1, never a
+    traceback."""
+    try:
+        yield
+    except errors as exc:
+        from rich.markup import escape
+
+        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
 
 
 def train_command(
@@ -149,7 +168,6 @@ def train_command(
 ) -> None:
     """Train a checkpoint: threshold chosen on validation, metrics measured on test."""
     from rich.console import Console
-    from rich.markup import escape
 
     from training.errors import DataError
     from training.report import print_training
@@ -165,7 +183,7 @@ def train_command(
         "freeze_layers": freeze_layers, "language_threshold_min_rows": language_threshold_min_rows,
     }  # fmt: skip
     console = Console()
-    try:
+    with _reported_as_one_line(console, DataError, ValueError):
         settings = TrainingSettings(
             **{key: value for key, value in overrides.items() if value is not None}
         )
@@ -186,9 +204,6 @@ def train_command(
             tuple(also_evaluate),
             overwrite,
         )
-    except (DataError, ValueError) as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from exc
     print_training(console, result.path, result.meta)
 
 
@@ -225,7 +240,6 @@ def evaluate_command(
     import json
 
     from rich.console import Console
-    from rich.markup import escape
 
     from model import CheckpointError
     from training.errors import DataError
@@ -235,7 +249,7 @@ def evaluate_command(
     from training.train import DataOptions
 
     console = Console()
-    try:
+    with _reported_as_one_line(console, DataError, CheckpointError, ValueError):
         settings = TrainingSettings(**({"dead_zone": dead_zone} if dead_zone is not None else {}))
         result = evaluate(
             checkpoint,
@@ -244,9 +258,6 @@ def evaluate_command(
             DataOptions(text_column, label_column, None, label_mapping.value),
             plots,
         )
-    except (DataError, CheckpointError, ValueError) as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from exc
     if json_out is not None:
         json_out.write_text(json.dumps(result, indent=2) + "\n")
     print_evaluation(console, result)
@@ -276,7 +287,6 @@ def average_command(
 ) -> None:
     """Average two fine-tunes of one model weight by weight; thresholds chosen on validation."""
     from rich.console import Console
-    from rich.markup import escape
 
     from model import CheckpointError
     from training.average import average
@@ -285,14 +295,11 @@ def average_command(
     from training.train import ThresholdOptions
 
     console = Console()
-    try:
+    with _reported_as_one_line(console, DataError, CheckpointError, ValueError):
         result = average(
             first, second, out, list(data), tuple(share), ThresholdOptions(objective, target),
             tuple(also_evaluate), overwrite,
         )  # fmt: skip
-    except (DataError, CheckpointError, ValueError) as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from exc
     print_training(console, result.path, result.meta)
 
 

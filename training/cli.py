@@ -133,6 +133,12 @@ def train_command(
         help="full mode: also keep the embeddings and the first N encoder layers fixed.",
         show_default="0",
     ),
+    score_target_slope: float | None = typer.Option(
+        None,
+        "--score-target-slope",
+        help="full mode, score labels: train towards sigmoid(SLOPE x score) instead of 0/1.",
+        show_default="0: 0/1",
+    ),
     head_pooling: Pooling | None = typer.Option(
         None,
         "--head-pooling",
@@ -181,6 +187,7 @@ def train_command(
         "head_pooling": head_pooling.value if head_pooling else None, "head_prefix": head_prefix,
         "head_layers": head_layers, "head_layer_step": head_layer_step, "head_c": head_c,
         "freeze_layers": freeze_layers, "language_threshold_min_rows": language_threshold_min_rows,
+        "score_target_slope": score_target_slope,
     }  # fmt: skip
     console = Console()
     with _reported_as_one_line(console, DataError, ValueError):

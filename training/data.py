@@ -3,6 +3,7 @@ several of them at once (say English and Spanish reviews), cleaned as the seed d
 dropped row counted by reason."""
 
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,9 @@ class Examples:
     #: Which of several sources each row came from (None: one source). Splits keep each
     #: source's share in train, validation and test.
     sources: list[str] | None = None
+    #: The raw score of each row labelled by the `score` mapping (NaN for rows of other
+    #: mappings; None when there is none): what `score_target_slope` softens targets with.
+    scores: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -40,6 +44,7 @@ class Examples:
             labels=self.labels[index],
             groups=None if self.groups is None else [self.groups[i] for i in index],
             sources=None if self.sources is None else [self.sources[i] for i in index],
+            scores=None if self.scores is None else self.scores[index],
         )
 
 
@@ -179,7 +184,7 @@ def load_data(
 
     dropped: Counter[str] = Counter()
     seen: set[str] = set()
-    texts, kept_labels, groups = [], [], []
+    texts, kept_labels, groups, scores = [], [], [], []
     for i, (raw_text, raw_label) in enumerate(zip(table[columns.text], raw_labels, strict=True)):
         text = clean(raw_text)
         label = to_label(raw_label)
@@ -194,12 +199,17 @@ def load_data(
             seen.add(text)
             texts.append(text)
             kept_labels.append(label)
+            if label_mapping == "score":
+                scores.append(float(raw_label))
             if raw_groups is not None:
                 groups.append("" if raw_groups[i] is None else str(raw_groups[i]))
     if not texts:
         raise DataError(f"{printable(str(source))}: no usable rows left ({dict(dropped)})")
     examples = Examples(
-        texts, np.asarray(kept_labels, dtype=np.int64), groups if raw_groups else None
+        texts,
+        np.asarray(kept_labels, dtype=np.int64),
+        groups if raw_groups else None,
+        scores=np.asarray(scores, dtype=np.float64) if scores else None,
     )
     positives = int(examples.labels.sum())
     summary = DataSummary(
@@ -245,6 +255,7 @@ def load_sources(
     seen: set[str] = set()
     texts: list[str] = []
     kept_labels: list[int] = []
+    scores: list[float] = []
     groups: list[str] = []
     names: list[str] = []
     summaries = []
@@ -257,6 +268,7 @@ def load_sources(
             seen.add(text)
             texts.append(text)
             kept_labels.append(int(examples.labels[i]))
+            scores.append(math.nan if examples.scores is None else float(examples.scores[i]))
             names.append(source)
             group = examples.groups[i] if examples.groups is not None else f"row {i}"
             groups.append(f"{source}:{group}")
@@ -288,5 +300,12 @@ def load_sources(
         not_utf8_rows=sum(s.not_utf8_rows for s in summaries),
         parts=summaries,
     )
-    examples = Examples(texts, labels_array, groups if any_groups else None, names)
+    any_scores = any(examples.scores is not None for examples, _ in parts)
+    examples = Examples(
+        texts,
+        labels_array,
+        groups if any_groups else None,
+        names,
+        np.asarray(scores, dtype=np.float64) if any_scores else None,
+    )
     return examples, combined

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from transformers import (
     DataCollatorWithPadding,
@@ -31,6 +32,7 @@ from transformers import (
 from model.pooled_head import PooledHead, pooled_features
 from model.pooling import Pooling
 from training.data import Examples
+from training.labels import soft_targets
 from training.progress import progress
 from training.settings import TrainingSettings
 
@@ -95,8 +97,14 @@ class PooledClassifier(torch.nn.Module):
 
 
 def tokenize(
-    tokenizer, examples: Examples, max_length: int, description: str, prefix: str = ""
+    tokenizer,
+    examples: Examples,
+    max_length: int,
+    description: str,
+    prefix: str = "",
+    targets: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
+    """Trainer rows; `labels` is the 0/1 label, or the row's target in `targets` if given."""
     rows: list[dict[str, Any]] = []
     with progress() as bars:
         task = bars.add_task(description, total=len(examples))
@@ -108,7 +116,7 @@ def tokenize(
                     {
                         "input_ids": encoded["input_ids"][i],
                         "attention_mask": encoded["attention_mask"][i],
-                        "labels": int(label),
+                        "labels": int(label) if targets is None else float(targets[start + i]),
                     }
                 )
             bars.advance(task, len(texts))
@@ -169,7 +177,22 @@ def fine_tune(
         model.get_input_embeddings().weight.requires_grad_(False)
     frozen_layers = freeze_lower_layers(model, settings.freeze_layers)
     prefix = pooled[1].prefix if pooled else ""
-    train_rows = tokenize(tokenizer, train, settings.max_length, "tokenizing train", prefix)
+    soft = pooled is not None and settings.score_target_slope > 0 and train.scores is not None
+    if settings.score_target_slope > 0 and not soft:
+        log.warning(
+            "score_target_slope ignored: %s",
+            "the first-token head trains on 0/1 labels"
+            if pooled is None
+            else "no training row is labelled by a score",
+        )
+    train_rows = tokenize(
+        tokenizer,
+        train,
+        settings.max_length,
+        "tokenizing train",
+        prefix,
+        soft_targets(train.labels, train.scores, settings.score_target_slope) if soft else None,
+    )
     validation_rows = tokenize(
         tokenizer, validation, settings.max_length, "tokenizing validation", prefix
     )
@@ -228,6 +251,7 @@ def fine_tune(
         "precision": precision,
         "frozen_word_embeddings": frozen,
         "frozen_layers": frozen_layers,
+        "soft_targets": soft,
         "steps": state.global_step,
         "epochs_run": float(state.epoch or 0),
         "best_step": int(Path(state.best_model_checkpoint).name.split("-")[-1])

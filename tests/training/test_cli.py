@@ -60,6 +60,14 @@ def test_bad_input_gets_a_clear_message(tiny_checkpoint: Path, tmp_path: Path) -
     result = runner.invoke(app, ["evaluate", str(tmp_path / "missing"), "--data", "x.csv"])
     assert result.exit_code == 1
     assert "does not exist" in result.output
+    # A setting's option is checked as the setting is: one line naming it, no traceback.
+    result = runner.invoke(
+        app,
+        ["train", "--data", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "out"),
+         "--score-target-slope", "-1"],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "score_target_slope" in result.output and "Traceback" not in result.output
 
 
 def test_model_default_prints_an_existing_default_without_rebuilding(

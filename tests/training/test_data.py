@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv
 import pyarrow.parquet
@@ -10,7 +11,7 @@ import pytest
 
 from training import labels
 from training.columns import detect_columns
-from training.data import load_data, read_table
+from training.data import load_data, load_sources, read_table
 from training.errors import DataError
 
 
@@ -154,6 +155,46 @@ def test_vader_movies_builtin(builtin_data) -> None:
     assert summary.rows_read == summary.rows_kept + sum(summary.dropped.values())
     assert summary.dropped["unusable label (score)"] > 0  # the |score| < 0.5 dead zone
     assert 0.45 < summary.positives / summary.rows_kept < 0.55
+    # Each kept snippet keeps its raters' mean score, on the side of its label.
+    assert examples.scores is not None and len(examples.scores) == len(examples)
+    assert ((examples.scores > 0) == (examples.labels == 1)).all()
+    assert (np.abs(examples.scores) >= 0.5).all() and np.abs(examples.scores).max() < 4
+
+
+def test_score_rows_keep_their_scores_through_joins_and_subsets(tmp_path: Path) -> None:
+    scored = tmp_path / "scored.csv"
+    pyarrow.csv.write_csv(
+        pa.table(
+            {
+                "text": ["loved it", "meh", "hated it", "loved it", "fine fun"],
+                "score": [2.5, 0.1, -1.5, 3.0, 0.8],
+            }
+        ),
+        scored,
+    )
+    binary = tmp_path / "binary.csv"
+    pyarrow.csv.write_csv(pa.table({"text": ["una joya", "hated it"], "label": [1, 0]}), binary)
+    alone, _ = load_data(scored, tmp_path)
+    # "meh" is in the dead zone and the second "loved it" a duplicate: dropped with their scores.
+    assert alone.texts == ["loved it", "hated it", "fine fun"]
+    assert alone.scores.tolist() == [2.5, -1.5, 0.8]
+    joined, _ = load_sources([str(scored), str(binary)], tmp_path)
+    assert joined.texts == ["loved it", "hated it", "fine fun", "una joya"]
+    assert joined.scores[:3].tolist() == [2.5, -1.5, 0.8] and np.isnan(joined.scores[3])
+    assert joined.subset(np.array([3, 0, 0])).scores[1:].tolist() == [2.5, 2.5]
+    assert load_sources([str(binary)], tmp_path)[0].scores is None
+
+
+def test_soft_targets_follow_the_score_and_leave_other_rows_at_their_label() -> None:
+    targets = labels.soft_targets(
+        np.array([1, 0, 1, 1]), np.array([0.6, -3.0, np.nan, 3.0]), slope=1.2
+    )
+    assert targets[0] == pytest.approx(1 / (1 + np.exp(-0.72)))  # mildly positive: ~0.67
+    assert targets[1] == pytest.approx(1 / (1 + np.exp(3.6)))  # clearly negative: ~0.03
+    assert targets[2] == 1.0  # no score: its 0/1 label
+    assert targets[0] < targets[3] < 1
+    hard = labels.soft_targets(np.array([1, 0]), np.array([0.6, -3.0]), slope=0)
+    assert hard.tolist() == [1.0, 0.0]
 
 
 def test_evomsa_es_builtin_keeps_only_p_and_n(builtin_data) -> None:

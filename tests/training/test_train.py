@@ -175,6 +175,40 @@ def test_full_mode_fine_tunes_and_keeps_the_best_checkpoint(
     assert any("encoder.layer.1" in k for k in moved)
 
 
+def _scored_reviews(path: Path) -> Path:
+    """The review rows with a rater-style mean score instead of fresh/rotten: +-0.6 to +-3.4."""
+    rows = [
+        {"text": row["review_content"], "score": (1 if row["review_type"] == "Fresh" else -1)
+         * (0.6 + (i % 5) * 0.7)}
+        for i, row in enumerate(review_rows())
+    ]  # fmt: skip
+    pyarrow.csv.write_csv(pa.Table.from_pylist(rows), path)
+    return path
+
+
+def test_full_mode_trains_score_rows_towards_soft_targets(
+    tiny_checkpoint: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    data = str(_scored_reviews(tmp_path / "scored.csv"))
+    runs = {}
+    for pooling, slope in (("mean", 0.0), ("mean", 1.2), ("first-token", 1.2)):
+        settings = _settings(
+            tiny_checkpoint, tmp_path, mode="full", epochs=1, batch_size=16, learning_rate=1e-3,
+            head_pooling=pooling, score_target_slope=slope,
+        )  # fmt: skip
+        result = train(data, tmp_path / f"{pooling}-{slope}", settings)
+        runs[pooling, slope] = result.meta.model_extra["training"]
+    hard, soft, first_token = runs["mean", 0.0], runs["mean", 1.2], runs["first-token", 1.2]
+    assert (hard["soft_targets"], soft["soft_targets"]) == (False, True)
+    assert soft["settings"]["score_target_slope"] == 1.2  # recorded with the other settings
+    # Same seed, rows and order: only the targets differ, so the training loss does.
+    losses = [[e["loss"] for e in run["log_history"] if "loss" in e] for run in (hard, soft)]
+    assert losses[0] and losses[0] != losses[1]
+    # The first-token head's two-class loss takes 0/1: the slope is not applied, and says so.
+    assert first_token["soft_targets"] is False
+    assert "score_target_slope ignored: the first-token head" in caplog.text
+
+
 def torch_equal(a, b) -> bool:
     import torch
 

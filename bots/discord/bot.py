@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 
+import aiohttp
 import discord
 import redis
 import redis.asyncio as aioredis
@@ -43,6 +44,12 @@ COGS = (
     "bots.discord.feedback",
     "bots.discord.privacy",
 )
+
+
+#: What a login attempt raises when Discord cannot be reached or answers 5xx: tried again
+#: after a pause that doubles from the first to the last.
+UNREACHABLE = (aiohttp.ClientError, OSError, TimeoutError, discord.DiscordServerError)
+LOGIN_RETRY_FIRST_S, LOGIN_RETRY_MAX_S = 0.5, 30.0
 
 
 def use_endpoints(settings: DiscordSettings) -> None:
@@ -100,9 +107,39 @@ class ReviewBot(commands.Bot):
         self._reply_task: asyncio.Task | None = None
         self._catch_up_task: asyncio.Task | None = None
         self.caught_up = asyncio.Event()
+        self._setting_up = False
         self.tree.on_error = self.on_app_command_error
 
+    async def login(self, token: str) -> None:
+        """discord.py's login (the bot user, the application, then `setup_hook`), tried again
+        while Discord cannot be reached, so a bot started before the network or Discord is up
+        waits for it, saying so, instead of dying. Not once `setup_hook` has begun: its cogs
+        load once. A token Discord refuses (LoginFailure) is not retried."""
+        pause = LOGIN_RETRY_FIRST_S
+        while True:
+            try:
+                return await super().login(token)
+            except UNREACHABLE as error:
+                if self._setting_up or self.is_closed():
+                    raise
+                log.warning(
+                    "cannot reach Discord at %s (%s); trying again in %.1f s",
+                    yarl.URL(self.settings.api_base_url).origin(),
+                    error or type(error).__name__,
+                    pause,
+                )
+            # The failed attempt's HTTP session goes; the next attempt opens its own.
+            await self.http.close()
+            self.http.connector = discord.utils.MISSING
+            deadline = asyncio.get_running_loop().time() + pause
+            while not self.is_closed() and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.1)
+            if self.is_closed():
+                return  # stopped while waiting: start() then finds the client closed
+            pause = min(pause * 2, LOGIN_RETRY_MAX_S)
+
     async def setup_hook(self) -> None:
+        self._setting_up = True
         self._keep_gateway_url()
         await self.state.load(self.settings.watched_channel_ids())
         for cog in COGS:

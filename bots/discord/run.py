@@ -94,6 +94,8 @@ async def run_bot(settings: DiscordSettings) -> None:
 
 def main(settings: DiscordSettings | None = None) -> int:
     """Run until stopped; the exit status. Problems a person can fix are one sentence."""
+    from bots.discord.bot import UNREACHABLE
+
     settings = settings or DiscordSettings()
     try:
         asyncio.run(run_bot(settings))
@@ -105,6 +107,13 @@ def main(settings: DiscordSettings | None = None) -> int:
             "Discord refused the token (REVIEWBOT_DISCORD_TOKEN): copy it again from the developer portal."
         )
         return 2
+    except UNREACHABLE as error:  # lost while setting up; before that, login waits for it
+        print(
+            f"Lost the connection to Discord while starting ({error or type(error).__name__}); "
+            "start the bot again.",
+            file=sys.stderr,
+        )
+        return 1
     except discord.PrivilegedIntentsRequired:
         print(
             "Discord refused the Message Content intent: enable it for the bot in the developer "

@@ -7,8 +7,9 @@ reply recorder and the /forget watcher, started together and stopped together.
 
 import asyncio
 import logging
+from urllib.parse import urlsplit
 
-from telegram.error import InvalidToken
+from telegram.error import InvalidToken, NetworkError
 
 from bots.telegram.application import build_application, set_command_menu
 from bots.telegram.handlers.forget import ForgetWatcher
@@ -24,7 +25,8 @@ from reviewbot.settings import StreamSettings
 
 log = logging.getLogger(__name__)
 
-#: Pauses before a failed background loop (reply consumer, /forget watcher) starts again.
+#: Pauses before a failed background loop (reply consumer, /forget watcher) starts again, and
+#: between attempts to reach the Bot API at start.
 RESTART_FIRST_S, RESTART_MAX_S = 0.5, 30.0
 
 
@@ -72,13 +74,8 @@ class TelegramBot:
         )
         application = build_application(self.settings, found)
         try:
-            try:
-                await application.initialize()  # getMe: checks the token
-            except InvalidToken as exc:
-                raise BotConfigError(
-                    "Telegram refused the bot token (REVIEWBOT_TELEGRAM_TOKEN): check it with "
-                    "@BotFather."
-                ) from exc
+            if not await self._initialize(application):
+                return  # stopped before Telegram could be reached
             await application.start()
             try:
                 await self._serve(application, found)
@@ -87,6 +84,33 @@ class TelegramBot:
                 await application.shutdown()
         finally:
             await found.aclose(close_store=self._store is None)
+
+    async def _initialize(self, application) -> bool:
+        """getMe (which checks the token) until the Bot API answers: a bot started before the
+        network or Telegram is up waits for it, saying so, instead of dying. False: stopped
+        while waiting."""
+        pause = RESTART_FIRST_S
+        while True:
+            try:
+                await application.initialize()
+                return True
+            except InvalidToken as exc:
+                raise BotConfigError(
+                    "Telegram refused the bot token (REVIEWBOT_TELEGRAM_TOKEN): check it with "
+                    "@BotFather."
+                ) from exc
+            except NetworkError as exc:  # unreachable, timed out, or a 5xx answer
+                log.warning(
+                    "cannot reach the Telegram Bot API at %s (%s); trying again in %.1f s",
+                    urlsplit(self.settings.api_base_url).netloc,
+                    exc,
+                    pause,
+                )
+            try:
+                await asyncio.wait_for(self.stop.wait(), pause)
+                return False
+            except TimeoutError:
+                pause = min(pause * 2, RESTART_MAX_S)
 
     async def _serve(self, application, found: Services) -> None:
         bot = application.bot

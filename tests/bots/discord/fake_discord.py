@@ -103,13 +103,14 @@ class FakeDiscord:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    async def start(self) -> "FakeDiscord":
+    async def start(self, port: int = 0) -> "FakeDiscord":
+        """Serve on `port` (0: any free one; the URLs name it once started)."""
         app = web.Application(client_max_size=32 * 1024 * 1024)
         app.router.add_get("/gateway", self.gateway)
         app.router.add_route("*", "/api/v10/{path:.*}", self.rest)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]
         return self

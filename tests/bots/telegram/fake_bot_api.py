@@ -167,12 +167,13 @@ class FakeBotApi:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/bot{{token}}"
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0) -> None:
+        """Serve on `port` (0: any free one; `base_url` names it once started)."""
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = self._runner.addresses[0][1]
 

@@ -53,7 +53,10 @@ async def test_a_burst_is_answered_once_each_within_the_limits(
     # Paced: after its first second's burst, the bot sent at most RATE a second (with a fifth
     # of slack for arrival jitter), so the requests took at least this long to arrive.
     taken = fake.bucket.taken
-    assert taken[-1] - taken[0] >= 0.8 * (len(taken) - RATE) / RATE, (len(taken), taken[-1] - taken[0])
+    assert taken[-1] - taken[0] >= 0.8 * (len(taken) - RATE) / RATE, (
+        len(taken),
+        taken[-1] - taken[0],
+    )
 
 
 async def test_the_fake_refuses_a_bot_that_does_not_pace_itself(

@@ -125,7 +125,7 @@ class ReviewBot(commands.Bot):
                 log.warning(
                     "cannot reach Discord at %s (%s); trying again in %.1f s",
                     yarl.URL(self.settings.api_base_url).origin(),
-                    error or type(error).__name__,
+                    str(error) or type(error).__name__,
                     pause,
                 )
             # The failed attempt's HTTP session goes; the next attempt opens its own.

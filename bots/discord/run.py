@@ -109,7 +109,7 @@ def main(settings: DiscordSettings | None = None) -> int:
         return 2
     except UNREACHABLE as error:  # lost while setting up; before that, login waits for it
         print(
-            f"Lost the connection to Discord while starting ({error or type(error).__name__}); "
+            f"Lost the connection to Discord while starting ({str(error) or type(error).__name__}); "
             "start the bot again.",
             file=sys.stderr,
         )

@@ -1,5 +1,6 @@
 """Waiting, in tests, for what another thread or process does in its own time."""
 
+import asyncio
 import time
 
 
@@ -8,6 +9,15 @@ def wait_until(condition, timeout=20.0):
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+async def until(condition, timeout: float = 60.0, what: str = "") -> None:
+    """In a test's event loop: until `condition()` holds, polling every 20 ms."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        await asyncio.sleep(0.02)
 
 
 def running(pid: int) -> bool:

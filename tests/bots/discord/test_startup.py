@@ -2,21 +2,13 @@
 waits for it and says so, then connects once it answers; stopped while waiting, it exits
 cleanly. Never a traceback, never the token."""
 
-import asyncio
 import subprocess
-import time
 from pathlib import Path
 
 from tests.bots.discord.conftest import bot_process, bot_process_env
 from tests.bots.discord.fake_discord import TOKEN, FakeDiscord
 from tests.ports import free_port
-
-
-async def until(condition, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
+from tests.waiting import until
 
 
 def not_yet_served() -> FakeDiscord:

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import redis
 
 from tests.bots.telegram.conftest import TOKEN
 from tests.bots.telegram.fake_bot_api import Person
+from tests.waiting import until
 
 PEOPLE = [Person(2000 + i, f"P{i}", "en" if i % 2 else "es") for i in range(6)]
 
@@ -24,14 +24,6 @@ def bot_process(env: dict, log: Path) -> subprocess.Popen:
         return subprocess.Popen(
             [sys.executable, "-m", "bots.telegram"], env=env, stdout=out, stderr=subprocess.STDOUT
         )
-
-
-async def until(condition, timeout: float = 60.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture

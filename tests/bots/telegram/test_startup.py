@@ -4,7 +4,6 @@ Never a traceback, never the token in the log."""
 
 import asyncio
 import logging
-import time
 
 import pytest
 
@@ -12,15 +11,9 @@ from bots.telegram.runner import TelegramBot
 from tests.bots.telegram.conftest import FAST_REPLIES, TOKEN, bot_settings
 from tests.bots.telegram.fake_bot_api import FakeBotApi
 from tests.ports import free_port
+from tests.waiting import until
 
 UNREACHABLE = "cannot reach the Telegram Bot API"
-
-
-async def until(condition, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -50,12 +43,12 @@ async def test_a_bot_started_before_telegram_waits_for_it_then_serves(
     server = not_yet_served
     bot, task = start_bot(server, redis_url, store, worker_settings)
     try:
-        await until(lambda: caplog.text.count(UNREACHABLE) >= 2)  # it tried, and tries again
+        await until(lambda: caplog.text.count(UNREACHABLE) >= 2, 30)  # it tried, and tries again
         assert not task.done() and not bot.ready.is_set()
         assert f"{UNREACHABLE} at 127.0.0.1:{server.port}" in caplog.text
         await server.start(server.port)
         await asyncio.wait_for(bot.ready.wait(), 60)
-        await until(lambda: server.called("getUpdates"))  # polling
+        await until(lambda: server.called("getUpdates"), 30)  # polling
         assert server.called("getMe")
     finally:
         bot.stop.set()
@@ -68,7 +61,7 @@ async def test_a_bot_stopped_while_waiting_for_telegram_ends_cleanly(
     not_yet_served, redis_url, store, worker_settings, caplog
 ):
     bot, task = start_bot(not_yet_served, redis_url, store, worker_settings)
-    await until(lambda: UNREACHABLE in caplog.text)
+    await until(lambda: UNREACHABLE in caplog.text, 30)
     bot.stop.set()
     await asyncio.wait_for(task, 10)
     assert not bot.ready.is_set() and not not_yet_served.calls

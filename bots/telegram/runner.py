@@ -89,28 +89,21 @@ class TelegramBot:
         """getMe (which checks the token) until the Bot API answers: a bot started before the
         network or Telegram is up waits for it, saying so, instead of dying. False: stopped
         while waiting."""
-        pause = RESTART_FIRST_S
-        while True:
+
+        async def get_me() -> None:
             try:
                 await application.initialize()
-                return True
             except InvalidToken as exc:
                 raise BotConfigError(
                     "Telegram refused the bot token (REVIEWBOT_TELEGRAM_TOKEN): check it with "
                     "@BotFather."
                 ) from exc
-            except NetworkError as exc:  # unreachable, timed out, or a 5xx answer
-                log.warning(
-                    "cannot reach the Telegram Bot API at %s (%s); trying again in %.1f s",
-                    urlsplit(self.settings.api_base_url).netloc,
-                    exc,
-                    pause,
-                )
-            try:
-                await asyncio.wait_for(self.stop.wait(), pause)
-                return False
-            except TimeoutError:
-                pause = min(pause * 2, RESTART_MAX_S)
+
+        host = urlsplit(self.settings.api_base_url).netloc
+        # NetworkError: unreachable, timed out, or a 5xx answer.
+        return await self._supervised(
+            f"cannot reach the Telegram Bot API at {host}", get_me, retried=NetworkError
+        )
 
     async def _serve(self, application, found: Services) -> None:
         bot = application.bot
@@ -133,9 +126,11 @@ class TelegramBot:
         )
         watcher = ForgetWatcher(bot, found)
         background = [
-            asyncio.create_task(self._supervised("replies", consumer.run), name="replies"),
+            asyncio.create_task(self._supervised("replies failed", consumer.run), name="replies"),
             asyncio.create_task(sender.run(), name="mark-replied"),
-            asyncio.create_task(self._supervised("forget watcher", watcher.run), name="forget"),
+            asyncio.create_task(
+                self._supervised("forget watcher failed", watcher.run), name="forget"
+            ),
         ]
         try:
             if self.settings.mode == "webhook":
@@ -174,23 +169,26 @@ class TelegramBot:
                     )
             log.info("Telegram bot stopped")
 
-    async def _supervised(self, name: str, run) -> None:
-        """Run `run` until the bot stops, starting it again after a failure (Redis restarting,
-        a stalled connection), so a passing outage never leaves the bot without replies."""
+    async def _supervised(self, failed: str, run, retried: type[Exception] = Exception) -> bool:
+        """Run `run` until it returns (True) or the bot stops (False), starting it again after
+        a failure of type `retried` (Redis restarting, a stalled connection, Telegram not yet
+        reachable), so a passing outage never leaves the bot without replies. `failed` begins
+        the line logged for each failure."""
         pause = RESTART_FIRST_S
         while not self.stop.is_set():
             try:
                 await run()
-                return
-            except Exception as exc:  # noqa: BLE001 - logged; started again below
+                return True
+            except retried as exc:  # logged; started again below
                 log.warning(
-                    "%s failed, restarting in %.1f s: %s: %s", name, pause, type(exc).__name__, exc
+                    "%s (%s: %s); trying again in %.1f s", failed, type(exc).__name__, exc, pause
                 )
             try:
                 await asyncio.wait_for(self.stop.wait(), pause)
             except TimeoutError:
                 pass
             pause = min(pause * 2, RESTART_MAX_S)
+        return False
 
     async def _until_stopped(self, background: list[asyncio.Task]) -> None:
         stopper = asyncio.create_task(self.stop.wait())
